@@ -1,0 +1,4 @@
+"""``python -m flask_sockpub run module:app``."""
+from .cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""Errors a client can cause, and how they are answered."""
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+#: Key in a virtual request's WSGI environ marking it as a socket request.
+VIRTUAL_KEY = "sockpub.socket"
+
+
+class BadPayload(Exception):
+    """A socket request that cannot be replayed; answered with a 4xx JWR."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def json_error(error: HTTPException) -> tuple[Response, int]:
+    """``{"error": <description>}`` with the exception's status code."""
+    response = jsonify(error=error.description or error.name)
+    headers = error.get_headers()
+    for name, value in headers:
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response, error.code or 500
+
+
+def socket_request_error(error: HTTPException) -> HTTPException | tuple[Response, int]:
+    """The app-wide handler SockPub installs for ``HTTPException``.
+
+    Socket requests get a JSON error; HTTP requests get exactly what Flask
+    would have given them without this handler.
+    """
+    if VIRTUAL_KEY in request.environ:
+        return json_error(error)
+    return error
+
+
+def install_error_handler(app: Flask) -> None:
+    """Register :func:`socket_request_error` unless the app handles ``HTTPException`` itself.
+
+    A handler the app registers later replaces this one, as it should: the app
+    then answers its own errors, over sockets too.
+    """
+    if HTTPException not in app.error_handler_spec[None][None]:
+        app.register_error_handler(HTTPException, socket_request_error)

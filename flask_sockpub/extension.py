@@ -1,0 +1,189 @@
+"""``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+from . import config
+from .errors import install_error_handler
+from .packets import MALFORMED_EVENT, Packet
+from .payload import METHODS
+from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
+from .sessions import session_interface
+from .virtual import answer, answer_malformed, answer_unknown
+
+if TYPE_CHECKING:
+    import socketio
+    from flask_sqlalchemy import SQLAlchemy
+
+    from .testing import SocketTestClient
+
+
+@dataclass
+class SockPubState:
+    """What SockPub keeps per app, in ``app.extensions["sockpub"]``."""
+
+    sockpub: SockPub
+    socketio: SocketIO
+    #: The python-socketio server behind ``socketio``.
+    server: socketio.Server
+    max_payload: int
+    max_url_length: int
+    event_style: str
+
+
+class SockPub:
+    """Sails-style realtime for Flask: socket requests, model rooms, CRUD blueprints.
+
+    ::
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+        sockpub = SockPub(app, db=db)
+
+    or, with an app factory, ``sockpub = SockPub(db=db)`` and later
+    ``sockpub.init_app(app)``. Keyword options other than ``db`` go to
+    Flask-SocketIO (``async_mode``, ``ping_interval``, ...). Like
+    Flask-SocketIO, one ``SockPub`` serves one app at a time.
+
+    :param db: the Flask-SQLAlchemy extension whose models get model rooms and
+        blueprints.
+    """
+
+    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any) -> None:
+        self.db = db
+        self.socketio_options = socketio_options
+        #: The underlying ``flask_socketio.SocketIO`` (the seed's ``sails.io``).
+        #: Plain ``@sockpub.socketio.on(...)`` handlers work beside SockPub's.
+        self.socketio = SocketIO()
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Set SockPub up for ``app``.
+
+        Reads these ``app.config`` keys, each optional (defaults in
+        :mod:`flask_sockpub.config`): ``SOCKPUB_MESSAGE_QUEUE``,
+        ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
+        ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_AUTO_PUBLISH``,
+        ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        (16 MiB) when the app sets none.
+        """
+        if "sockpub" in app.extensions:
+            raise RuntimeError(
+                "SockPub is already set up for this app: call init_app once per app."
+            )
+        for key, value in config.DEFAULTS.items():
+            app.config.setdefault(key, value)
+        if app.config.get("MAX_CONTENT_LENGTH") is None:
+            app.config["MAX_CONTENT_LENGTH"] = config.DEFAULT_MAX_CONTENT_LENGTH
+        event_style = app.config["SOCKPUB_EVENT_STYLE"]
+        if event_style not in config.EVENT_STYLES:
+            raise ValueError(
+                f"SOCKPUB_EVENT_STYLE must be one of {config.EVENT_STYLES}, not {event_style!r}"
+            )
+        max_payload = int(app.config["SOCKPUB_MAX_PAYLOAD"])
+        options = self.socketio_server_options(app, max_payload)
+        # Flask-SocketIO accumulates options across init_app calls; start clean
+        # so an app never inherits another app's message queue.
+        self.socketio.server_options = {}
+        self.socketio.init_app(app, **options)
+        server = self.socketio.server
+        self.register_handlers(server)
+        if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
+            app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
+        install_error_handler(app)
+        session_interface(app)
+        app.extensions["sockpub"] = SockPubState(
+            sockpub=self,
+            socketio=self.socketio,
+            server=server,
+            max_payload=max_payload,
+            max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
+            event_style=event_style,
+        )
+
+    def socketio_server_options(self, app: Flask, max_payload: int) -> dict[str, Any]:
+        """The options SockPub gives Flask-SocketIO; the app's own options win."""
+        async_mode = self.socketio_options.get("async_mode") or pick_async_mode()
+        if async_mode not in ASYNC_MODES:
+            raise ValueError(f"async_mode must be one of {ASYNC_MODES}, not {async_mode!r}")
+        options: dict[str, Any] = {
+            "async_mode": async_mode,
+            "cors_allowed_origins": app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"],
+            "max_http_buffer_size": config.transport_limit(max_payload),
+            "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
+            "serializer": Packet,
+        }
+        options.update(self.socketio_options)
+        options["async_mode"] = async_mode
+        return options
+
+    def register_handlers(self, server: socketio.Server) -> None:
+        """Put SockPub's event handlers on the python-socketio server.
+
+        They are registered on python-socketio directly rather than through
+        Flask-SocketIO, which would build a request context per event that a
+        virtual request does not need (it builds its own).
+        """
+        for method in METHODS:
+            server.on(method, partial(answer, server, method))
+        server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+        server.on("*", partial(self.answer_other_event, server))
+        server.on("connect", self.socketio.connected)
+        server.on("disconnect", self.socketio.disconnected)
+
+    def answer_other_event(self, server: socketio.Server, event: str, sid: str, *args: Any) -> Any:
+        """Events without a handler: socket requests in other cases, else the app's namespace, else 400."""
+        method = event.lower()
+        if method in METHODS:
+            return answer(server, method, sid, *args)
+        namespace = server.namespace_handlers.get("/")
+        if namespace is not None:
+            return namespace.trigger_event(event, sid, *args)
+        return answer_unknown(event)
+
+    def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Register a function run when a socket connects; it may refuse the socket.
+
+        The function gets the ``auth`` payload (``None`` if the client sent
+        none; a ``{"token": ...}`` dict for an ``Authorization: Bearer``
+        handshake header) and runs in a request context of the handshake, so
+        ``request.headers`` and ``session`` are there. Returning ``False``
+        refuses the socket; raising ``flask_socketio.ConnectionRefusedError``
+        refuses it with a reason the client sees::
+
+            @sockpub.on_connect
+            def check_token(auth):
+                if not valid(auth):
+                    raise ConnectionRefusedError("invalid token")
+        """
+        self.socketio.connect_handlers.append(handler)
+        return handler
+
+    def on_disconnect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """Register a function run when a socket disconnects; it gets the reason."""
+        self.socketio.disconnect_handlers.append(handler)
+        return handler
+
+    def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
+        """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).
+
+        Works without a terminal (under a process manager or in the
+        background). Other options go to Flask-SocketIO's ``run``.
+        """
+        serve(self.socketio, app, host or "127.0.0.1", 5000 if port is None else port, **options)
+
+    def test_client(self, app: Flask, **options: Any) -> SocketTestClient:
+        """A socket connected to ``app`` without a network, for tests.
+
+        See :class:`flask_sockpub.testing.SocketTestClient` for the options.
+        """
+        from .testing import SocketTestClient
+
+        return SocketTestClient(app, **options)

@@ -1,0 +1,214 @@
+"""The wire payload of a socket request, checked and turned into request parts.
+
+Everything a client sends is validated here, before Flask sees it: what is
+wrong is said in a :class:`~flask_sockpub.errors.BadPayload`, answered with a
+4xx JWR.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+import orjson
+
+from .errors import BadPayload
+from .packets import MalformedPayload, loads
+
+#: The events a socket request may be sent as (compared case-insensitively).
+METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+#: Methods whose ``data`` becomes the JSON body; the others put it in the query.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: Payload headers that cannot replace the handshake's.
+PROTECTED_HEADERS = frozenset({"origin", "cookie", "host"})
+#: Headers the transport owns; payload values for them are ignored.
+TRANSPORT_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "upgrade", "keep-alive", "te", "trailer"}
+)
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+MAX_HEADERS = 100
+MAX_HEADER_LENGTH = 8 * 1024
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+@dataclass(slots=True)
+class SocketRequest:
+    """A socket request, checked, in the parts a WSGI environ is built from."""
+
+    method: str
+    url: str
+    path: str
+    query: str
+    body: bytes
+    content_type: str | None
+    headers: dict[str, str]
+
+
+def is_legacy(args: tuple[Any, ...]) -> bool:
+    """True for the v0.9 form: the payload is a JSON string, answered with the body alone."""
+    return bool(args) and isinstance(args[0], str)
+
+
+def parse_request(
+    event: str, args: tuple[Any, ...], *, max_payload: int, max_url_length: int
+) -> SocketRequest:
+    """Check the payload of socket event ``event`` and return its request parts."""
+    method = event.upper()
+    payload = _payload_object(args)
+    declared = payload.get("method")
+    if declared is not None and (not isinstance(declared, str) or declared.upper() != method):
+        raise BadPayload(f"the payload's method {declared!r} does not match the event {event!r}")
+    url = _checked_url(payload.get("url"), max_url_length)
+    path, _, query = url.partition("#")[0].partition("?")
+    headers = _checked_headers(payload.get("headers"))
+    data = payload.get("data")
+    body = b""
+    content_type = None
+    if method in BODY_METHODS:
+        if data is not None:
+            content_type = headers.pop("content-type", None) or "application/json"
+            body = _encoded_body(data, content_type)
+            if len(body) > max_payload:
+                raise BadPayload(
+                    f"the request body is {len(body)} bytes; "
+                    f"SOCKPUB_MAX_PAYLOAD allows {max_payload}",
+                    413,
+                )
+    elif data is not None:
+        if not isinstance(data, dict):
+            raise BadPayload(
+                f"data for a {method} request must be an object (it becomes the query "
+                f"string), not {_kind(data)}"
+            )
+        extra = query_string(data)
+        if len(extra) > max_payload:
+            raise BadPayload(
+                f"the query string is {len(extra)} bytes; SOCKPUB_MAX_PAYLOAD allows {max_payload}",
+                413,
+            )
+        if extra:
+            query = f"{query}&{extra}" if query else extra
+    return SocketRequest(method, url, path, query, body, content_type, headers)
+
+
+def query_string(data: dict[str, Any]) -> str:
+    """Encode ``data`` as a query string the way SPEC section 2 says.
+
+    Scalars as text, booleans ``true``/``false``, lists as repeated keys,
+    objects as compact JSON, nulls dropped.
+    """
+    pairs: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            pairs.extend((key, _query_value(item)) for item in value if item is not None)
+        elif value is not None:
+            pairs.append((key, _query_value(value)))
+    return urlencode(pairs, quote_via=quote)
+
+
+def _query_value(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return _json_bytes(value).decode()
+    return str(value)
+
+
+def _payload_object(args: tuple[Any, ...]) -> dict[str, Any]:
+    if not args:
+        raise BadPayload("a socket request needs a payload: {method, url, data, headers}")
+    payload = args[0]
+    if isinstance(payload, MalformedPayload):
+        raise BadPayload(payload.reason)
+    if isinstance(payload, str):
+        try:
+            payload = loads(payload)
+        except ValueError as exc:
+            raise BadPayload(f"the payload string is not valid JSON ({exc})") from None
+    if not isinstance(payload, dict):
+        raise BadPayload(
+            f"the payload must be an object {{method, url, data, headers}}, not {_kind(payload)}"
+        )
+    return payload
+
+
+def _checked_url(url: Any, max_url_length: int) -> str:
+    if url is None:
+        raise BadPayload("the payload has no url")
+    if not isinstance(url, str):
+        raise BadPayload(f"url must be a string, not {_kind(url)}")
+    if len(url) > max_url_length:
+        raise BadPayload(f"url is {len(url)} characters long; the limit is {max_url_length}", 414)
+    if _CONTROL.search(url):
+        raise BadPayload("url must not contain control characters (CR, LF, NUL...)")
+    if not url.startswith("/") or url.startswith(("//", "/\\")):
+        raise BadPayload(f"url must be a path on this server starting with '/', like '/user', not {url[:80]!r}")
+    path = url.partition("?")[0]
+    if "." in path or "%" in path:
+        segments = unquote(path).replace("\\", "/").split("/")
+        if ".." in segments:
+            raise BadPayload("url must not contain '..' segments")
+    return url
+
+
+def _checked_headers(headers: Any) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict):
+        raise BadPayload(f"headers must be an object of strings, not {_kind(headers)}")
+    if len(headers) > MAX_HEADERS:
+        raise BadPayload(f"{len(headers)} headers; the limit is {MAX_HEADERS}", 431)
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise BadPayload(f"header name {name[:80]!r} is not a valid HTTP header name")
+        if not isinstance(value, str):
+            raise BadPayload(f"header {name!r} must be a string, not {_kind(value)}")
+        if len(value) > MAX_HEADER_LENGTH:
+            raise BadPayload(f"header {name!r} is longer than {MAX_HEADER_LENGTH} characters", 431)
+        if _CONTROL.search(value.replace("\t", " ")):
+            raise BadPayload(f"header {name!r} must not contain control characters")
+        lowered = name.lower()
+        if lowered not in PROTECTED_HEADERS and lowered not in TRANSPORT_HEADERS:
+            checked[lowered] = value
+    return checked
+
+
+def _encoded_body(data: Any, content_type: str) -> bytes:
+    if content_type.partition(";")[0].strip().lower() == FORM_CONTENT_TYPE:
+        if not isinstance(data, dict):
+            raise BadPayload(f"form-encoded data must be an object, not {_kind(data)}")
+        return query_string(data).encode()
+    if not isinstance(data, (dict, list)):
+        raise BadPayload(f"data must be an object or an array, not {_kind(data)}")
+    return _json_bytes(data)
+
+
+def _json_bytes(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError as exc:
+        raise BadPayload(f"data cannot be sent as JSON ({exc})") from None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,105 @@
+"""``Socket``, a connected client, and ``current_socket``, the one making the current request."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from flask import current_app, has_request_context, request
+from werkzeug.local import LocalProxy
+
+from .errors import VIRTUAL_KEY
+
+if TYPE_CHECKING:
+    import socketio
+
+#: Connection environ key of the ``auth`` payload the client sent at connect.
+AUTH_KEY = "sockpub.auth"
+
+
+class Socket:
+    """A connected Socket.IO client: the seed's ``req.socket``.
+
+    Sockets compare equal when their ids do, so they can be kept in sets and
+    compared with the sockets ``subscribers()`` returns.
+    """
+
+    __slots__ = ("id", "namespace", "server")
+
+    def __init__(self, server: socketio.Server, id: str, namespace: str = "/") -> None:
+        #: The Socket.IO session id, unique per connection and namespace.
+        self.id = id
+        self.namespace = namespace
+        #: The python-socketio server the socket is connected to.
+        self.server = server
+
+    def emit(self, event: str, data: Any = None) -> None:
+        """Send ``event`` with ``data`` to this socket alone."""
+        self.server.emit(event, data, to=self.id, namespace=self.namespace)
+
+    @property
+    def rooms(self) -> list[str]:
+        """The Socket.IO rooms this socket is in, its own room (its id) included."""
+        return list(self.server.rooms(self.id, namespace=self.namespace))
+
+    @property
+    def environ(self) -> dict[str, Any] | None:
+        """The WSGI environ of the socket's handshake; ``None`` once it has gone."""
+        return cast("dict[str, Any] | None", self.server.get_environ(self.id, namespace=self.namespace))
+
+    @property
+    def auth(self) -> Any:
+        """The Socket.IO ``auth`` payload the client sent when it connected, if any."""
+        environ = self.environ
+        return environ.get(AUTH_KEY) if environ else None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the socket is still connected to this server process."""
+        return bool(self.server.manager.is_connected(self.id, self.namespace))
+
+    def disconnect(self) -> None:
+        """Close the connection from the server side."""
+        self.server.disconnect(self.id, namespace=self.namespace)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Socket):
+            return self.id == other.id and self.namespace == other.namespace
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.namespace))
+
+    def __repr__(self) -> str:
+        return f"<Socket {self.id}>"
+
+
+def find_current_socket() -> Socket | None:
+    """The socket of the current socket request or plain Socket.IO handler, else ``None``."""
+    if not has_request_context():
+        return None
+    socket = request.environ.get(VIRTUAL_KEY)
+    if socket is not None:
+        return cast(Socket, socket)
+    sid = getattr(request, "sid", None)  # set by Flask-SocketIO in its own handlers
+    if sid is None:
+        return None
+    state = current_app.extensions["sockpub"]
+    return Socket(state.server, sid, getattr(request, "namespace", "/"))
+
+
+#: The socket of the current socket request: the seed's ``req.socket``. Falsy
+#: (it proxies ``None``) during HTTP requests, so ``if current_socket:`` tells
+#: the two apart.
+current_socket: Socket = cast(Socket, LocalProxy(find_current_socket))
+
+
+def as_socket(server: socketio.Server, socket: Socket | str | None) -> Socket | None:
+    """A ``Socket`` from a ``Socket``, a socket id, or ``None`` (the current socket)."""
+    if isinstance(socket, LocalProxy):
+        socket = socket._get_current_object()  # type: ignore[attr-defined]
+    if socket is None:
+        return find_current_socket()
+    if isinstance(socket, Socket):
+        return socket
+    if isinstance(socket, str):
+        return Socket(server, socket)
+    raise TypeError(f"expected a Socket, a socket id or None, not {type(socket).__name__}")

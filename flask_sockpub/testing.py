@@ -1,0 +1,218 @@
+"""Test helpers for apps that use SockPub (and for SockPub's own tests).
+
+* :class:`SocketTestClient`: a socket connected to the app without a network,
+  like Flask's test client (``sockpub.test_client(app)``).
+* :func:`live_server`: the app served for real, in a subprocess, on a free
+  127.0.0.1 port, for tests with real sockets and real clients.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any, NamedTuple
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .jwr import Response
+
+
+class Received(NamedTuple):
+    """An event a test socket received: its name and first argument."""
+
+    event: str
+    data: Any
+
+
+class SocketTestClient:
+    """A socket connected to ``app`` without a network.
+
+    ::
+
+        client = sockpub.test_client(app)
+        assert client.get("/echo", {"message": "hi"}).body == {"success": True, "message": "hi"}
+
+    :param headers: handshake headers.
+    :param auth: the Socket.IO ``auth`` payload.
+    :param flask_test_client: a Flask test client whose cookies (the session)
+        the socket's handshake carries.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Any = None,
+        query_string: str | None = None,
+        flask_test_client: FlaskClient | None = None,
+    ) -> None:
+        state = app.extensions["sockpub"]
+        self.server = state.server
+        self.client = state.socketio.test_client(
+            app,
+            headers=dict(headers or {}),
+            auth=auth,
+            query_string=query_string,
+            flask_test_client=flask_test_client,
+        )
+
+    @property
+    def sid(self) -> str | None:
+        """The socket's id, as the server knows it; ``None`` when not connected."""
+        return self.server.manager.sid_from_eio_sid(self.client.eio_sid, "/")  # type: ignore[no-any-return]
+
+    @property
+    def connected(self) -> bool:
+        """Whether the server accepted the socket and it is still connected."""
+        return bool(self.client.is_connected())
+
+    def request(self, method: str, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        """Make a socket request; the answer as a :class:`~flask_sockpub.jwr.Response`."""
+        payload: dict[str, Any] = {"method": method.upper(), "url": url}
+        if data is not None:
+            payload["data"] = data
+        if headers is not None:
+            payload["headers"] = dict(headers)
+        return Response.from_jwr(self.emit(method.lower(), payload))
+
+    def get(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        """A GET socket request."""
+        return self.request("GET", url, data, headers)
+
+    def post(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        """A POST socket request."""
+        return self.request("POST", url, data, headers)
+
+    def put(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        """A PUT socket request."""
+        return self.request("PUT", url, data, headers)
+
+    def patch(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        """A PATCH socket request."""
+        return self.request("PATCH", url, data, headers)
+
+    def delete(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
+        """A DELETE socket request."""
+        return self.request("DELETE", url, data, headers)
+
+    def emit(self, event: str, *args: Any) -> Any:
+        """Emit a raw event asking for an acknowledgement; returns what the server acknowledged."""
+        return self.client.emit(event, *args, callback=True)
+
+    def received(self, event: str | None = None) -> list[Received]:
+        """The events received since the last call, optionally only those named ``event``."""
+        events = [Received(item["name"], _first(item["args"])) for item in self.client.get_received()]
+        return [item for item in events if event is None or item.event == event]
+
+    def disconnect(self) -> None:
+        """Disconnect the socket."""
+        self.client.disconnect()
+
+
+def _first(args: Any) -> Any:
+    # Flask-SocketIO gives "message" events their payload, others a list of arguments.
+    if isinstance(args, list):
+        return args[0] if args else None
+    return args
+
+
+@dataclass
+class LiveServer:
+    """A server started by :func:`live_server`."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log_file: IO[bytes]
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self.url.rsplit(":", 1)[1])
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        self.log_file.flush()
+        with open(self.log_file.name, "rb") as log:
+            return log.read().decode("utf-8", errors="replace")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def live_server(
+    target: str,
+    *,
+    async_mode: str = "threading",
+    env: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    start_timeout: float = 30.0,
+) -> Iterator[LiveServer]:
+    """Serve the app ``target`` (``"module:app"`` or ``"module:factory"``) in a subprocess.
+
+    The server listens on a free port of 127.0.0.1 until the block ends, then
+    is stopped::
+
+        with live_server("myapp:create_app", env={"DATABASE_URL": url}) as server:
+            with Client(server.url) as client:
+                assert client.get("/echo").status_code == 200
+
+    :param async_mode: ``threading``, ``gevent`` or ``eventlet``; the last two
+        monkey-patch the subprocess, never the caller.
+    :param env: extra environment variables for the server process.
+    """
+    port = port or free_port(host)
+    child_env = dict(os.environ)
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        [os.getcwd(), *filter(None, [child_env.get("PYTHONPATH")])]
+    )
+    child_env.update(env or {})
+    command = [
+        sys.executable, "-m", "flask_sockpub", "run", target,
+        "--host", host, "--port", str(port), "--async-mode", async_mode,
+    ]  # fmt: skip
+    log_file = tempfile.NamedTemporaryFile(prefix="sockpub-server-", suffix=".log")
+    process = subprocess.Popen(command, env=child_env, stdout=log_file, stderr=subprocess.STDOUT)
+    server = LiveServer(f"http://{host}:{port}", process, log_file)
+    try:
+        _wait_until_listening(server, host, port, start_timeout)
+        yield server
+    finally:
+        _stop(process)
+        log_file.close()
+
+
+def _wait_until_listening(server: LiveServer, host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the server did not listen on {host}:{port} within {timeout} s:\n{server.log()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

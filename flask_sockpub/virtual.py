@@ -1,0 +1,246 @@
+"""Socket requests replayed through Flask: payload -> WSGI environ -> the app -> JWR.
+
+A socket request is dispatched into Flask's own ``wsgi_app`` inside a fresh app
+context, so routing, converters, every request hook, error handlers, view
+decorators, ``g`` and the session behave exactly as they do over HTTP. The
+answer is a JWR (JSON WebSocket Response): ``{"body", "statusCode", "headers"}``.
+"""
+from __future__ import annotations
+
+import logging
+from io import BytesIO
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_to_bytes
+
+import orjson
+from flask import Flask
+
+from .errors import VIRTUAL_KEY, BadPayload
+from .packets import MalformedPayload
+from .payload import METHODS, SocketRequest, is_legacy, parse_request
+from .sessions import (
+    COOKIE_KEY,
+    REQUEST_SESSION_KEY,
+    keeps_session_on_socket,
+    remember_session_cookie,
+    session_interface,
+    socket_session,
+)
+from .sockets import Socket
+
+if TYPE_CHECKING:
+    import socketio
+
+    from .extension import SockPubState
+
+access_log = logging.getLogger("flask_sockpub.access")
+logger = logging.getLogger("flask_sockpub")
+
+#: Connection environ key of the environ every virtual request of a socket starts from.
+BASE_ENVIRON_KEY = "sockpub.base_environ"
+
+#: Handshake entries copied into every virtual request besides its ``HTTP_*`` headers.
+COPIED_KEYS = (
+    "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR",
+    "REMOTE_PORT", "wsgi.url_scheme", "wsgi.version", "wsgi.errors", "wsgi.multithread",
+    "wsgi.multiprocess", "wsgi.run_once",
+)  # fmt: skip
+#: Handshake headers that describe the WebSocket upgrade, not the client.
+HANDSHAKE_ONLY = frozenset(
+    {
+        "HTTP_UPGRADE", "HTTP_CONNECTION", "HTTP_SEC_WEBSOCKET_KEY", "HTTP_SEC_WEBSOCKET_VERSION",
+        "HTTP_SEC_WEBSOCKET_EXTENSIONS", "HTTP_SEC_WEBSOCKET_PROTOCOL", "HTTP_CONTENT_LENGTH",
+        "HTTP_CONTENT_TYPE", "HTTP_ACCEPT_ENCODING", "HTTP_CACHE_CONTROL", "HTTP_PRAGMA",
+    }
+)  # fmt: skip
+
+JWR = dict[str, Any]
+
+
+def answer(server: socketio.Server, event: str, sid: str, *args: Any) -> JWR | str:
+    """Answer socket event ``event`` from socket ``sid``: the acknowledgement's value.
+
+    This is the boundary: whatever happens below, the client gets an answer
+    and the server keeps serving.
+    """
+    legacy = is_legacy(args)
+    connection = server.get_environ(sid)
+    if connection is None:  # the socket went away while its event waited
+        return error_answer(410, "the socket is no longer connected", legacy)
+    app: Flask = connection["flask.app"]
+    state: SockPubState = app.extensions["sockpub"]
+    started = perf_counter()
+    try:
+        request = parse_request(
+            event, args, max_payload=state.max_payload, max_url_length=state.max_url_length
+        )
+    except BadPayload as exc:
+        access_log.info("%s %s <bad payload> %d %s", sid, event.upper(), exc.status, exc.message)
+        return error_answer(exc.status, exc.message, legacy)
+    socket = Socket(server, sid)
+    try:
+        status, headers, body = dispatch(app, socket, connection, request)
+    except Exception:
+        logger.exception("socket request %s %s from %s failed", request.method, request.url, sid)
+        status, headers, body = 500, [], b""
+        jwr = error_jwr(500, "internal server error")
+    else:
+        jwr = response_jwr(status, headers, body, request.method)
+    access_log.info(
+        "%s %s %s %d %.2fms", sid, request.method, request.url, status,
+        (perf_counter() - started) * 1000,
+    )  # fmt: skip
+    if legacy:
+        return legacy_answer(jwr, body)
+    return jwr
+
+
+def answer_malformed(server: socketio.Server, sid: str, *args: Any) -> JWR:
+    """Answer a packet whose JSON could not be decoded (see :mod:`flask_sockpub.packets`)."""
+    reason = args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    return error_jwr(400, reason)
+
+
+def answer_unknown(event: str) -> JWR:
+    """Answer an event that is neither a socket request nor handled by the app."""
+    known = ", ".join(METHODS)
+    return error_jwr(
+        400, f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
+    )
+
+
+def dispatch(
+    app: Flask, socket: Socket, connection: dict[str, Any], request: SocketRequest
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Run ``request`` through the app; return status, headers and body."""
+    environ = request_environ(connection, request)
+    environ[VIRTUAL_KEY] = socket
+    interface = session_interface(app)
+    server_side_session = not keeps_session_on_socket(interface)
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started[:] = (status, headers)
+
+    with app.app_context():
+        if server_side_session:
+            if COOKIE_KEY in connection:
+                environ["HTTP_COOKIE"] = connection[COOKIE_KEY]
+        else:
+            environ[REQUEST_SESSION_KEY] = socket_session(app, interface, connection)
+        # Flask's own wsgi_app, not app.wsgi_app: Flask-SocketIO wraps the latter.
+        chunks = Flask.wsgi_app(app, environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+    status, headers = started
+    if server_side_session:
+        set_cookies = [value for name, value in headers if name.lower() == "set-cookie"]
+        if set_cookies:
+            remember_session_cookie(app, interface, connection, set_cookies)
+    return int(status[:3]), headers, body
+
+
+def request_environ(connection: dict[str, Any], request: SocketRequest) -> dict[str, Any]:
+    """The WSGI environ of a virtual request made on the socket of ``connection``."""
+    environ = dict(base_environ(connection))
+    for name, value in request.headers.items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    path = request.path
+    query = request.query
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = (
+        path if path.isascii() and "%" not in path else unquote_to_bytes(path).decode("latin-1")
+    )
+    environ["QUERY_STRING"] = query if query.isascii() else query.encode().decode("latin-1")
+    environ["RAW_URI"] = environ["REQUEST_URI"] = request.url
+    environ["wsgi.input"] = BytesIO(request.body)
+    environ["CONTENT_LENGTH"] = str(len(request.body))
+    if request.content_type:
+        environ["CONTENT_TYPE"] = request.content_type
+    return environ
+
+
+def base_environ(connection: dict[str, Any]) -> dict[str, Any]:
+    """What every virtual request of a socket shares, built once per connection."""
+    base = connection.get(BASE_ENVIRON_KEY)
+    if base is None:
+        base = {key: connection[key] for key in COPIED_KEYS if key in connection}
+        base.update(
+            (key, value)
+            for key, value in connection.items()
+            if key.startswith("HTTP_") and key not in HANDSHAKE_ONLY
+        )
+        base.setdefault("SERVER_PROTOCOL", "HTTP/1.1")
+        base["HTTP_ACCEPT"] = "application/json"
+        connection[BASE_ENVIRON_KEY] = base
+    return base  # type: ignore[no-any-return]
+
+
+def response_jwr(status: int, headers: list[tuple[str, str]], body: bytes, method: str) -> JWR:
+    """The JWR of a Flask response; ``Set-Cookie`` is left out."""
+    jwr_headers: dict[str, str] = {}
+    content_type = ""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "set-cookie":
+            continue
+        if lowered == "content-type":
+            content_type = value
+        jwr_headers[name] = f"{jwr_headers[name]}, {value}" if name in jwr_headers else value
+    return {
+        "body": None if method == "HEAD" else decoded_body(body, content_type),
+        "statusCode": status,
+        "headers": jwr_headers,
+    }
+
+
+def decoded_body(body: bytes, content_type: str) -> Any:
+    """A response body as a JWR carries it: decoded JSON for JSON, else text."""
+    if not body:
+        return None
+    mimetype, _, params = content_type.partition(";")
+    mimetype = mimetype.strip().lower()
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        try:
+            return orjson.loads(body)
+        except ValueError:
+            pass
+    charset = "utf-8"
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip('"')
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
+def error_jwr(status: int, message: str) -> JWR:
+    """A JWR carrying ``{"error": message}``."""
+    return {
+        "body": {"error": message},
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+    }
+
+
+def error_answer(status: int, message: str, legacy: bool) -> JWR | str:
+    """An error in the shape the request came in: a JWR, or the v0.9 body alone."""
+    jwr = error_jwr(status, message)
+    return legacy_answer(jwr, b"") if legacy else jwr
+
+
+def legacy_answer(jwr: JWR, body: bytes) -> str:
+    """The v0.9 answer: the body alone, JSON-encoded text for a JSON response."""
+    if body:
+        return body.decode("utf-8", errors="replace").rstrip("\n")
+    content = jwr["body"]
+    if content is None:
+        return ""
+    return content if isinstance(content, str) else orjson.dumps(content).decode()

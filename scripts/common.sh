@@ -1,0 +1,88 @@
+# Shared by scripts/demo and scripts/test: a virtualenv with the package, and
+# the machine services the tests talk to. Source it; do not run it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${SOCKPUB_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf '\033[31mxx> %s\033[0m\n' "$*" >&2; exit 1; }
+
+# ensure_venv [EXTRAS]: create .venv and install the package with those extras,
+# again only when setup.cfg changed since the last install.
+ensure_venv() {
+  local extras="${1:-}" stamp="$VENV/.sockpub-installed-${1:-base}"
+  if [ ! -x "$PY" ]; then
+    say "creating virtualenv $VENV"
+    command -v python3 >/dev/null || die "python3 is missing: install Python 3.10 or newer"
+    python3 -m venv "$VENV"
+    "$PY" -m pip install --quiet --upgrade pip
+  fi
+  if [ ! -f "$stamp" ] || [ "$ROOT/setup.cfg" -nt "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+    say "installing flask_sockpub${extras:+[$extras]} into $VENV"
+    "$PY" -m pip install --quiet --disable-pip-version-check -e "$ROOT${extras:+[$extras]}"
+    touch "$stamp"
+  fi
+}
+
+# as_root CMD...: run a command as root (directly, or through sudo).
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root to run: $* (no sudo here)"
+  fi
+}
+
+apt_install() {
+  say "installing $* with apt-get"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null \
+    || { as_root apt-get update >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; } \
+    || die "could not install $* with apt-get"
+}
+
+port_open() { "$PY" - "$1" <<'PYEOF'
+import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+except OSError:
+    sys.exit(1)
+PYEOF
+}
+
+wait_for_port() {  # wait_for_port PORT NAME
+  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
+  die "$2 is not answering on 127.0.0.1:$1"
+}
+
+ensure_redis() {
+  port_open 6379 && return 0
+  command -v redis-server >/dev/null || apt_install redis-server
+  say "starting Redis on 127.0.0.1:6379"
+  as_root mkdir -p /var/lib/redis /var/log/redis
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_for_port 6379 Redis
+}
+
+ensure_postgres() {
+  port_open 5432 && return 0
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql
+  say "starting PostgreSQL on 127.0.0.1:5432"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  wait_for_port 5432 PostgreSQL
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+ensure_node_modules() {
+  command -v node >/dev/null || die "node is missing: install Node.js 18 or newer"
+  command -v npm >/dev/null || die "npm is missing: install npm"
+  local stamp="$ROOT/node_modules/.sockpub-installed"
+  if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
+    say "installing JavaScript packages (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+}
