@@ -17,8 +17,8 @@ from .sessions import session_interface
 from .virtual import answer, answer_malformed, answer_unknown
 
 if TYPE_CHECKING:
-    import socketio
     from flask_sqlalchemy import SQLAlchemy
+    from socketio import Server as SocketIOServer
 
     from .testing import SocketTestClient
 
@@ -30,7 +30,7 @@ class SockPubState:
     sockpub: SockPub
     socketio: SocketIO
     #: The python-socketio server behind ``socketio``.
-    server: socketio.Server
+    server: SocketIOServer
     max_payload: int
     max_url_length: int
     event_style: str
@@ -124,7 +124,7 @@ class SockPub:
         options["async_mode"] = async_mode
         return options
 
-    def register_handlers(self, server: socketio.Server) -> None:
+    def register_handlers(self, server: SocketIOServer) -> None:
         """Put SockPub's event handlers on the python-socketio server.
 
         They are registered on python-socketio directly rather than through
@@ -138,7 +138,7 @@ class SockPub:
         server.on("connect", self.socketio.connected)
         server.on("disconnect", self.socketio.disconnected)
 
-    def answer_other_event(self, server: socketio.Server, event: str, sid: str, *args: Any) -> Any:
+    def answer_other_event(self, server: SocketIOServer, event: str, sid: str, *args: Any) -> Any:
         """Events without a handler: socket requests in other cases, else the app's namespace, else 400."""
         method = event.lower()
         if method in METHODS:

@@ -29,6 +29,5 @@ class Response:
     @property
     def error(self) -> str | None:
         """The ``error`` message of an error body, if there is one."""
-        if isinstance(self.body, dict) and isinstance(self.body.get("error"), str):
-            return self.body["error"]
-        return None
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error if isinstance(error, str) else None

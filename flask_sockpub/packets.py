@@ -74,8 +74,6 @@ class Packet(packet.Packet):
                 raise
             reason = f"the packet is not valid JSON ({exc})"
             logger.info("malformed packet: %s", reason)
-            if self.packet_type == packet.EVENT:
-                self.data = [MALFORMED_EVENT, MalformedPayload(reason)]
-            else:
-                self.data = MalformedPayload(reason)
+            data: Any = MalformedPayload(reason)
+            self.data = [MALFORMED_EVENT, data] if self.packet_type == packet.EVENT else data
             return 0

@@ -62,11 +62,12 @@ class SocketSessionInterface:
 
 def session_interface(app: Flask) -> SocketSessionInterface:
     """The app's session interface, wrapped; wraps it again if the app replaced it."""
-    interface = app.session_interface
-    if not isinstance(interface, SocketSessionInterface):
-        interface = SocketSessionInterface(interface)
-        app.session_interface = interface  # type: ignore[assignment]
-    return interface
+    current: Any = app.session_interface
+    if isinstance(current, SocketSessionInterface):
+        return current
+    wrapper = SocketSessionInterface(current)
+    app.session_interface = wrapper  # type: ignore[assignment]
+    return wrapper
 
 
 def keeps_session_on_socket(interface: SocketSessionInterface) -> bool:

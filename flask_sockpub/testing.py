@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple
 
@@ -216,3 +218,42 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+class Inbox:
+    """Collects the events a :class:`~flask_sockpub.client.Client` receives.
+
+    For assertions with bounded waits instead of sleeps::
+
+        inbox = Inbox(client, "message")
+        other_client.post("/user", {"name": "Randy"})
+        [created] = inbox.wait(1)
+        assert created.data["verb"] == "create"
+    """
+
+    def __init__(self, client: Any, *events: str) -> None:
+        self.items: list[Received] = []
+        self._changed = threading.Condition()
+        for event in events or ("message",):
+            client.on(event, partial(self._add, event))
+
+    def _add(self, event: str, *args: Any) -> None:
+        with self._changed:
+            self.items.append(Received(event, args[0] if args else None))
+            self._changed.notify_all()
+
+    def wait(self, count: int = 1, timeout: float = 5.0) -> list[Received]:
+        """Wait until at least ``count`` events arrived; return them all.
+
+        :raises TimeoutError: fewer arrived within ``timeout`` seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.items) >= count, timeout):
+                raise TimeoutError(f"{len(self.items)} of {count} events arrived within {timeout} s: {self.items}")
+            return list(self.items)
+
+    def quiet(self, period: float = 0.3) -> list[Received]:
+        """Wait ``period`` seconds and return what arrived: for checking that nothing more comes."""
+        time.sleep(period)
+        with self._changed:
+            return list(self.items)

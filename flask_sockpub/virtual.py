@@ -120,8 +120,9 @@ def dispatch(
     server_side_session = not keeps_session_on_socket(interface)
     started: list[Any] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         started[:] = (status, headers)
+        return refuse_write
 
     with app.app_context():
         if server_side_session:
@@ -143,6 +144,11 @@ def dispatch(
         if set_cookies:
             remember_session_cookie(app, interface, connection, set_cookies)
     return int(status[:3]), headers, body
+
+
+def refuse_write(data: bytes) -> None:
+    """WSGI's legacy ``write()``, which Flask never calls and virtual requests do not offer."""
+    raise RuntimeError("virtual requests do not support the WSGI write() callable")
 
 
 def request_environ(connection: dict[str, Any], request: SocketRequest) -> dict[str, Any]:
