@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +28,10 @@ from socketio import exceptions
 from .jwr import Response
 
 __all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "RequestTimeout", "Response"]
+
+#: Seconds :meth:`Client.close` waits for the server to answer its WebSocket
+#: closing frame.
+CLOSE_WAIT = 0.2
 
 
 class ClientError(Exception):
@@ -133,7 +138,12 @@ class Client:
         self._send_lock = threading.Lock()
         self._state_lock = threading.Lock()
         refusals: list[Any] = []
-        self.sio.on("connect_error", refusals.append)
+
+        def connect_failed(data: Any = None) -> None:
+            refusals.append(data)
+            self._shorten_close_wait()  # python-socketio disconnects before raising
+
+        self.sio.on("connect_error", connect_failed)
         self.sio.on("disconnect", self._disconnected)
         handshake = dict(headers or {})
         if cookies:
@@ -148,7 +158,7 @@ class Client:
                 wait_timeout=timeout,
             )
         except exceptions.ConnectionError as exc:
-            self.sio.disconnect()
+            self._disconnect()
             raise _refused(url, refusals, exc) from None
 
     @property
@@ -255,7 +265,7 @@ class Client:
 
     def close(self) -> None:
         """Disconnect; requests still waiting raise :class:`Disconnected`."""
-        self.sio.disconnect()
+        self._disconnect()
         self._abandon_pending("the client closed the socket")
 
     def __enter__(self) -> Client:
@@ -263,6 +273,22 @@ class Client:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+    def _disconnect(self) -> None:
+        self._shorten_close_wait()
+        self.sio.disconnect()
+
+    def _shorten_close_wait(self) -> None:
+        websocket = getattr(self.sio.eio, "ws", None)
+        if websocket is not None:
+            # python-engineio closes its WebSocket with websocket-client's
+            # default wait of 3 s for the server's closing frame. Its own read
+            # loop usually takes that frame first, so the wait only ends early
+            # when the server drops the TCP connection, which Werkzeug and
+            # gevent's pywsgi (without gevent-websocket) never do: every close
+            # took 3 s. The server has our closing frame by then; a short
+            # wait is enough.
+            websocket.close = partial(type(websocket).close, websocket, timeout=CLOSE_WAIT)
 
     def _call(self, event: str, data: Any, what: str, timeout: float | None) -> Any:
         """Emit ``event`` and wait for its acknowledgement; its single argument, or a tuple."""

@@ -68,11 +68,7 @@ SERVER_VARIANTS = {
 
 @pytest.fixture(scope="session")
 def clients_server() -> Iterator[LiveServer]:
-    """tests/apps/clients.py served under gevent for the session.
-
-    gevent, because sockets there close at once (see ``real_socket``), so
-    tests may open and close sockets of their own.
-    """
+    """tests/apps/clients.py served under gevent (the mode the docs recommend) for the session."""
     with live_server("tests.apps.clients:create_app", async_mode="gevent") as server:
         yield server
 
