@@ -260,8 +260,7 @@ class Client:
             before the acknowledgement came.
         """
         data = args[0] if len(args) == 1 else args or None
-        answer = self._call(event, data, f"event {event!r}", timeout)
-        return answer
+        return self._call(event, data, f"event {event!r}", timeout)
 
     def close(self) -> None:
         """Disconnect; requests still waiting raise :class:`Disconnected`."""
@@ -282,12 +281,11 @@ class Client:
         websocket = getattr(self.sio.eio, "ws", None)
         if websocket is not None:
             # python-engineio closes its WebSocket with websocket-client's
-            # default wait of 3 s for the server's closing frame. Its own read
-            # loop usually takes that frame first, so the wait only ends early
-            # when the server drops the TCP connection, which Werkzeug and
-            # gevent's pywsgi (without gevent-websocket) never do: every close
-            # took 3 s. The server has our closing frame by then; a short
-            # wait is enough.
+            # default wait of 3 s for the server's closing frame. Under
+            # Werkzeug and gevent's pywsgi (without gevent-websocket) that
+            # frame never comes and the TCP connection stays open, so every
+            # close took 3 s. The server has had our Engine.IO close packet
+            # and closing frame by then: a short wait is enough.
             websocket.close = partial(type(websocket).close, websocket, timeout=CLOSE_WAIT)
 
     def _call(self, event: str, data: Any, what: str, timeout: float | None) -> Any:

@@ -74,7 +74,9 @@ def clients_server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def variant_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def variant_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """tests/apps/clients.py served in the variant of :data:`SERVER_VARIANTS` named by the parameter."""
     if request.param == "gevent":
         yield request.getfixturevalue("clients_server")

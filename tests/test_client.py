@@ -54,7 +54,9 @@ def test_per_request_headers_reach_the_view(client: Client) -> None:
 
 
 def test_handshake_headers_and_cookies_reach_every_request(clients_server: LiveServer) -> None:
-    with Client(clients_server.url, headers={"X-Custom": "handshake"}, cookies={"a": "1", "b": "two"}) as client:
+    with Client(
+        clients_server.url, headers={"X-Custom": "handshake"}, cookies={"a": "1", "b": "two"}
+    ) as client:
         for _ in range(2):
             seen = client.get("/headers").body
             assert seen["x_custom"] == "handshake"
@@ -105,7 +107,9 @@ def test_on_works_as_a_decorator(clients_server: LiveServer) -> None:
         assert arrived.wait(5)
 
 
-def test_with_block_closes_the_socket_and_the_server_sees_it_leave(clients_server: LiveServer, client: Client) -> None:
+def test_with_block_closes_the_socket_and_the_server_sees_it_leave(
+    clients_server: LiveServer, client: Client
+) -> None:
     inbox = Inbox(client)
     client.post("/rooms/presence/listen")
     with Client(clients_server.url) as leaving:

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask, request
 from flask_socketio import ConnectionRefusedError
 
-from flask_sockpub import SockPub, current_socket
+from flask_sockpub import SockPub, current_socket, listen
 from flask_sockpub.client import Client, ConnectionRefused
 from flask_sockpub.testing import Inbox, LiveServer
 from tests.apps import clients
@@ -135,7 +135,11 @@ def test_connect_hook_runs_with_the_handshake_request() -> None:
 
     @sockpub.on_connect
     def look(auth: Any) -> None:
-        seen.update(agent=request.headers.get("User-Agent"), sid=request.sid, socket=current_socket.id)  # type: ignore[attr-defined]
+        seen.update(
+            agent=request.headers.get("User-Agent"),
+            sid=request.sid,  # type: ignore[attr-defined]
+            socket=current_socket.id,
+        )
 
     socket = sockpub.test_client(app, headers={"User-Agent": "tests"})
     assert seen == {"agent": "tests", "sid": socket.sid, "socket": socket.sid}
@@ -188,14 +192,16 @@ def test_socket_leaves_its_rooms_even_when_a_disconnect_hook_fails() -> None:
 
     @app.post("/listen")
     def join() -> Any:
-        from flask_sockpub import listen
-
         return {"listening": listen(room)}
 
     socket = sockpub.test_client(app)
     socket.post("/listen")
     server = app.extensions["sockpub"].server
     sid = socket.sid
-    assert sid in {participant for participant, _ in server.manager.get_participants("/", f"sockpub:room:{room}")}
+
+    def members() -> list[str]:
+        return [member for member, _ in server.manager.get_participants("/", f"sockpub:room:{room}")]
+
+    assert members() == [sid]
     socket.disconnect()
-    assert list(server.manager.get_participants("/", f"sockpub:room:{room}")) == []
+    assert members() == []
