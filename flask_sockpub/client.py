@@ -17,6 +17,7 @@ why), :class:`RequestTimeout` when an answer does not come in time, and
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import TracebackType
@@ -32,6 +33,8 @@ __all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "Reques
 #: Seconds :meth:`Client.close` waits for the server to answer its WebSocket
 #: closing frame.
 CLOSE_WAIT = 0.2
+#: Seconds :meth:`Client.close` waits for the long-polling transport to wind down.
+POLLING_CLOSE_WAIT = 1.0
 
 
 class ClientError(Exception):
@@ -275,7 +278,30 @@ class Client:
 
     def _disconnect(self) -> None:
         self._shorten_close_wait()
-        self.sio.disconnect()
+        self._wait_until_sent()
+        if getattr(self.sio.eio, "current_transport", None) != "polling":
+            self.sio.disconnect()
+            return
+        # Over long-polling, python-engineio sends the close packets, then
+        # waits for its pending poll to return. Should those packets be lost
+        # anyway (see _wait_until_sent), the server ends that poll only at its
+        # next ping, 25 s later: do not wait for that.
+        closing = threading.Thread(target=self.sio.disconnect, daemon=True)
+        closing.start()
+        closing.join(timeout=POLLING_CLOSE_WAIT)
+
+    def _wait_until_sent(self, timeout: float = 1.0) -> None:
+        """Wait (a little) until python-engineio's writer has sent every queued packet.
+
+        Its writer stops as soon as a disconnect begins, dropping packets
+        still queued, the Socket.IO disconnect among them, when it is busy
+        sending an earlier one at that moment. Starting with an idle writer
+        makes that much rarer.
+        """
+        queue = getattr(self.sio.eio, "queue", None)
+        deadline = time.monotonic() + timeout
+        while getattr(queue, "unfinished_tasks", 0) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _shorten_close_wait(self) -> None:
         websocket = getattr(self.sio.eio, "ws", None)

@@ -178,10 +178,17 @@ def test_emit_returns_the_acknowledgement(client: Client) -> None:
     assert jwr["statusCode"] == 200 and jwr["body"]["message"] == "raw"
 
 
-def test_polling_transport_works_too(clients_server: LiveServer) -> None:
-    with Client(clients_server.url, transports=("polling",)) as client:
-        assert client.get("/echo", {"message": "polled"}).body["message"] == "polled"
-        assert client.sio.transport() == "polling"
+def test_polling_transport_works_and_closes_cleanly(clients_server: LiveServer, client: Client) -> None:
+    inbox = Inbox(client)
+    client.post("/rooms/presence/listen")
+    for _ in range(3):
+        with Client(clients_server.url, transports=("polling",)) as polling:
+            assert polling.get("/echo", {"message": "polled"}).body["message"] == "polled"
+            assert polling.sio.transport() == "polling"
+            sid = polling.sid
+        # The server hears the socket leave at once, not at its next ping.
+        left = inbox.wait_for(lambda item: item.data.get("left") == sid, timeout=5)
+        assert left.data["reason"] == "client disconnect"
 
 
 def test_one_client_can_be_shared_by_threads(client: Client) -> None:
