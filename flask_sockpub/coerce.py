@@ -30,7 +30,9 @@ ORDERED_KINDS = frozenset({INTEGER, FLOAT, DECIMAL, TEXT, DATE, DATETIME, TIME})
 # overflow (a 500) instead of a 400: SQLite and PostgreSQL bigints are 64-bit.
 _INT64 = (-(2**63), 2**63 - 1)
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,19}\Z")
-_NUMBER_TEXT = re.compile(r"[+-]?([0-9]{1,40}(\.[0-9]{0,40})?|\.[0-9]{1,40})([eE][+-]?[0-9]{1,3})?\Z")
+_NUMBER_TEXT = re.compile(
+    r"[+-]?([0-9]{1,40}(\.[0-9]{0,40})?|\.[0-9]{1,40})([eE][+-]?[0-9]{1,3})?\Z"
+)
 _BOOLEAN_TEXT = {"true": True, "1": True, "false": False, "0": False}
 
 

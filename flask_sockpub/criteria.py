@@ -17,15 +17,20 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
 from werkzeug.datastructures import MultiDict
 
-from . import coerce as kinds
-from .coerce import coerce, column_kind
+from .coerce import ORDERED_KINDS, TEXT, coerce, column_kind
 from .textmatch import check_like_pattern, matches
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias, Unpack
+
+    #: A ``select()`` of any columns (SQLAlchemy 2.1 types it with a TypeVarTuple).
+    AnySelect: TypeAlias = "Select[Unpack[tuple[Any, ...]]]"
 
 #: Page size when the client sends no ``limit``.
 DEFAULT_PAGE_SIZE = 30
@@ -42,7 +47,7 @@ MAX_SKIP = 2**53 - 1
 
 #: Parameters that are never columns; the cache-buster ``_`` is ignored.
 RESERVED = frozenset({"where", "sort", "limit", "skip", "_"})
-#: Names clients borrow from other APIs, answered with a hint (never taken as columns).
+#: Names clients borrow from other APIs -> what to use instead (never taken as columns).
 HINTS = {"offset": "skip", "order": "sort", "orderBy": "sort", "page": "skip and limit"}
 
 #: Operator names in ``where`` (Sails 1.x and their Waterline 0.x aliases) -> the operator.
@@ -67,7 +72,7 @@ _DIRECTIONS = {"asc": False, "1": False, "desc": True, "-1": True}
 _SORT_TERM = re.compile(r"\s*(\S+)(?:\s+(\S+))?\s*\Z")
 _COUNT = re.compile(r"[0-9]{1,16}\Z")
 
-_SelectT = TypeVar("_SelectT", bound="Select[Any]")
+_SelectT = TypeVar("_SelectT", bound="AnySelect")
 
 
 class CriteriaError(ValueError):
@@ -88,7 +93,8 @@ class CriteriaError(ValueError):
         return cls(f"invalid list parameters: {details}", fields)
 
 
-@dataclass(frozen=True)
+# eq=False: comparing SQL expressions with == builds SQL, it does not compare them.
+@dataclass(frozen=True, eq=False)
 class ListQuery:
     """What one list request asks for, as SQLAlchemy pieces.
 
@@ -100,7 +106,9 @@ class ListQuery:
     where: ColumnElement[bool] | None
     #: The client's ``sort``, then the primary key (so pages never overlap).
     order_by: tuple[ColumnElement[Any], ...]
+    #: Rows per page: the client's ``limit``, the page size, at most the maximum.
     limit: int
+    #: Rows to skip: the client's ``skip``.
     offset: int
 
     def apply(self, query: _SelectT) -> _SelectT:
@@ -111,16 +119,18 @@ class ListQuery:
         replaced. A base query must not have ``LIMIT`` or ``OFFSET`` (they
         would be replaced too): scope rows with ``where()``.
         """
-        return self._filtered(query).order_by(None).order_by(*self.order_by).limit(self.limit).offset(self.offset)
+        ordered = self._filtered(query).order_by(None).order_by(*self.order_by)
+        return ordered.limit(self.limit).offset(self.offset)
 
-    def count(self, query: Select[Any]) -> Select[Any]:
+    def count(self, query: AnySelect) -> Select[Any]:
         """``SELECT count(*)`` of the rows :meth:`apply` pages through (for ``X-Total-Count``)."""
         return select(func.count()).select_from(self._filtered(query).order_by(None).subquery())
 
     def _filtered(self, query: _SelectT) -> _SelectT:
         # No public accessor exists for these; a scope made of LIMIT/OFFSET would
         # be silently widened by ours, so it is refused rather than guessed at.
-        if getattr(query, "_limit_clause", None) is not None or getattr(query, "_offset_clause", None) is not None:
+        limits = (getattr(query, "_limit_clause", None), getattr(query, "_offset_clause", None))
+        if any(clause is not None for clause in limits):
             raise ValueError("the base query must scope rows with where(), not limit() or offset()")
         return query if self.where is None else query.where(self.where)
 
@@ -132,7 +142,12 @@ class ListCriteria:
     :param fields: attribute names clients may filter and sort on (hidden
         columns left out); all column attributes when ``None``.
     :param page_size: ``limit`` when the client sends none.
-    :param max_limit: the largest ``limit`` honoured.
+    :param max_limit: the largest ``limit`` honoured; larger ones are lowered to it.
+    :param max_depth: deepest nesting of ``or``/``and`` in ``where``.
+    :param max_conditions: most comparisons one request may make.
+    :param max_values: most values one request may send (``in`` items count one each).
+    :raises ValueError: a field that is not a column attribute of ``model``, or
+        a page size out of range.
 
     ::
 
@@ -160,11 +175,12 @@ class ListCriteria:
         if missing:
             raise ValueError(f"{model.__name__} has no column attributes {', '.join(missing)}")
         if not 0 < page_size <= max_limit:
-            raise ValueError(f"page_size must be between 1 and max_limit ({max_limit}), not {page_size}")
+            raise ValueError(f"page_size must be 1 to max_limit ({max_limit}), not {page_size}")
         self.model = model
         #: Exposed field name -> (expression, kind); kind None when it cannot be filtered.
         self.fields: dict[str, tuple[ColumnElement[Any], str | None]] = {
-            name: (getattr(model, name), column_kind(columns[name].columns[0].type)) for name in names
+            name: (getattr(model, name), column_kind(columns[name].columns[0].type))
+            for name in names
         }
         self.primary_key: dict[str, ColumnElement[Any]] = {
             key: getattr(model, key)
@@ -194,7 +210,9 @@ class ListCriteria:
                 if name in RESERVED and len(values) > 1 and name != "sort":
                     raise _Invalid(name, "given more than once")
                 if name == "where":
-                    clauses.append(self._where(_decoded(values[0]), budget, depth=0))
+                    criteria = _decoded(values[0])
+                    if criteria != {}:
+                        clauses.append(self._where(criteria, budget, depth=0))
                 elif name == "sort":
                     order_by, sorted_on = self._sort(values)
                 elif name == "limit":
@@ -204,14 +222,15 @@ class ListCriteria:
                 elif name in HINTS:
                     raise _Invalid(name, f"unknown parameter (use {HINTS[name]})")
                 elif name in self.fields:
-                    clauses.append(self._condition(name, values if len(values) > 1 else values[0], budget))
+                    condition = values if len(values) > 1 else values[0]
+                    clauses.append(self._condition(name, condition, budget))
                 else:
                     raise _Invalid(name, "unknown parameter")
             except _Invalid as invalid:
                 errors.setdefault(invalid.field, invalid.reason)
         if errors:
             raise CriteriaError.of(errors)
-        order_by += [column.asc() for name, column in self.primary_key.items() if name not in sorted_on]
+        order_by += [key.asc() for name, key in self.primary_key.items() if name not in sorted_on]
         return ListQuery(and_(*clauses) if clauses else None, tuple(order_by), limit, offset)
 
     def _where(self, criteria: object, budget: _Budget, depth: int) -> ColumnElement[bool]:
@@ -221,7 +240,7 @@ class ListCriteria:
             raise _Invalid("where", f"or/and nested deeper than {self.max_depth} levels")
         if depth and not criteria:
             # Refused so that every object costs a condition: long arrays of {} stay bounded.
-            raise _Invalid("where", f"an empty object is not a condition")
+            raise _Invalid("where", "an empty object is not a condition")
         clauses: list[ColumnElement[bool]] = []
         for name, condition in criteria.items():
             if name in ("or", "and"):
@@ -237,17 +256,22 @@ class ListCriteria:
         """One field's condition: a value, null, an array (``in``), or an object of operators."""
         self._field(name, "filtered")
         if not isinstance(condition, dict):
-            return self._compiled(name, "in" if isinstance(condition, list) else "=", condition, budget)
+            op = "in" if isinstance(condition, list) else "="
+            return self._compiled(name, op, condition, budget)
         if not condition:
             raise _Invalid(name, "an empty object is not a condition")
         clauses = []
         for given, operand in condition.items():
             if given not in OPERATORS:
-                raise _Invalid(name, f"unknown operator {_shown(given)}; expected one of {', '.join(_NAMED)}")
+                raise _Invalid(
+                    name, f"unknown operator {_shown(given)}; expected one of {', '.join(_NAMED)}"
+                )
             clauses.append(self._compiled(name, OPERATORS[given], operand, budget))
         return and_(*clauses)
 
-    def _compiled(self, name: str, op: str, operand: object, budget: _Budget) -> ColumnElement[bool]:
+    def _compiled(
+        self, name: str, op: str, operand: object, budget: _Budget
+    ) -> ColumnElement[bool]:
         budget.spend(name, conditions=1, values=len(operand) if isinstance(operand, list) else 1)
         if op in ("in", "nin") or (op == "!=" and isinstance(operand, list)):
             # Waterline 0.x: {"not": [...]} is "not in".
@@ -259,7 +283,7 @@ class ListCriteria:
             if op in ("=", "!="):
                 return column.is_(None) if op == "=" else column.is_not(None)
             raise _Invalid(name, f"{op} cannot compare with null")
-        if op not in ("=", "!=") and kind not in kinds.ORDERED_KINDS:
+        if op not in ("=", "!=") and kind not in ORDERED_KINDS:
             raise _Invalid(name, f"{op} does not apply to {kind} fields")
         clause: ColumnElement[bool] = _COMPARISONS[op](column, self._value(name, operand))
         return clause
@@ -268,20 +292,23 @@ class ListCriteria:
         """``in`` (``inside``) or ``nin``; a null in the array stands for a null field."""
         column, _ = self.fields[name]
         if not isinstance(operand, list):
-            raise _Invalid(name, f"{'in' if inside else 'nin'} needs an array, got {_shown(operand)}")
+            op = "in" if inside else "nin"
+            raise _Invalid(name, f"{op} needs an array, got {_shown(operand)}")
         values = [self._value(name, item) for item in operand if item is not None]
         has_null = None in operand
         if inside:
             found = column.in_(values) if values else false()
             return or_(found, column.is_(None)) if has_null else found
         # As for !=, a null field is not in an array of values.
+        if not values:
+            return column.is_not(None) if has_null else true()
         if has_null:
-            return and_(column.is_not(None), column.not_in(values)) if values else column.is_not(None)
-        return or_(column.is_(None), column.not_in(values)) if values else true()
+            return and_(column.is_not(None), column.not_in(values))
+        return or_(column.is_(None), column.not_in(values))
 
     def _text_match(self, name: str, op: str, operand: object) -> ColumnElement[bool]:
         column, kind = self.fields[name]
-        if kind != kinds.TEXT:
+        if kind != TEXT:
             raise _Invalid(name, f"{op} applies to text fields only")
         if not isinstance(operand, str):
             raise _Invalid(name, f"{op} needs a string, got {_shown(operand)}")
@@ -322,12 +349,16 @@ class ListCriteria:
             column, _ = self._field(name, "sorted")
             descending = _DIRECTIONS.get(str(direction).lower())
             if descending is None:
-                raise _Invalid("sort", f"direction {_shown(direction)} for {name}: expected ASC, DESC, 1 or -1")
+                raise _Invalid(
+                    "sort", f"direction {_shown(direction)} for {name}: expected ASC, DESC, 1 or -1"
+                )
             if name in seen:
                 raise _Invalid("sort", f"{name} is sorted on twice")
             seen.add(name)
-            # NULLs first going up, last going down, on every database (PostgreSQL's own default is the reverse).
-            order_by.append(column.desc().nulls_last() if descending else column.asc().nulls_first())
+            # NULLs first going up, last going down, on every database (SQLite's
+            # default; PostgreSQL's own is the reverse).
+            order = column.desc().nulls_last() if descending else column.asc().nulls_first()
+            order_by.append(order)
         return order_by, seen
 
 
@@ -355,7 +386,9 @@ class _Budget:
 def _lists(params: Mapping[str, str | Sequence[str]]) -> dict[str, list[str]]:
     if isinstance(params, MultiDict):
         return {name: list(values) for name, values in params.lists()}
-    return {name: [value] if isinstance(value, str) else list(value) for name, value in params.items()}
+    return {
+        name: [value] if isinstance(value, str) else list(value) for name, value in params.items()
+    }
 
 
 def _decoded(text: str, name: str = "where") -> Any:
@@ -376,7 +409,8 @@ def _text_sort_terms(text: str) -> list[tuple[object, object]]:
     for part in text.split(","):
         match = _SORT_TERM.match(part)
         if not match:
-            raise _Invalid("sort", f"expected 'field', 'field ASC' or 'field DESC', got {_shown(part)}")
+            expected = "'field', 'field ASC' or 'field DESC'"
+            raise _Invalid("sort", f"expected {expected}, got {_shown(part)}")
         terms.append((match.group(1), match.group(2) or "asc"))
     return terms
 
@@ -391,7 +425,8 @@ def _json_sort_terms(decoded: object) -> list[tuple[object, object]]:
         elif isinstance(item, str):
             terms.extend(_text_sort_terms(item))
         else:
-            raise _Invalid("sort", f"expected {{\"field\": 1 or -1}} or 'field DESC', got {_shown(item)}")
+            expected = """{"field": 1 or -1} or 'field DESC'"""
+            raise _Invalid("sort", f"expected {expected}, got {_shown(item)}")
     return terms
 
 

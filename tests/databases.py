@@ -35,9 +35,10 @@ def postgres_database(prefix: str = "sockpub_test") -> Iterator[str]:
                 ).format(sql.Identifier(name))
             )
         try:
-            yield f"postgresql+psycopg2://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
+            yield "postgresql+psycopg2://{user}@{host}:{port}/".format(**POSTGRES) + name
         finally:
             with admin.cursor() as cursor:
-                cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                cursor.execute(drop.format(sql.Identifier(name)))
     finally:
         admin.close()

@@ -6,20 +6,22 @@ the one computed in plain Python by tests/criteria_data.py.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, String, create_engine, literal, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from flask_sockpub.criteria import CriteriaError, ListCriteria, ListQuery
 from flask_sockpub.payload import query_string
+from flask_sockpub.textmatch import UnicodeLower
 from tests.criteria_data import (
-    EXPOSED, ROWS, U, Base, Person, folded, has, ids_where, like, people, sorted_ids,
+    EXPOSED, ROWS, U, Base, Kind, Person, folded, has, ids_where, like, people, sorted_ids,
 )
 from tests.databases import postgres_database
 
@@ -57,11 +59,13 @@ class _sqlite_url:
 CRITERIA = ListCriteria(Person, EXPOSED, page_size=100)
 
 
-def listed(engine: Engine, params: Any, base: Any = None, criteria: ListCriteria = CRITERIA) -> list[int]:
+def listed(
+    engine: Engine, params: Any, base: Any = None, criteria: ListCriteria = CRITERIA
+) -> list[int]:
     """Ids of the rows a list request with ``params`` returns, in order."""
-    query = criteria.parse(params)
+    query = criteria.parse(params).apply(base if base is not None else select(Person))
     with Session(engine) as session:
-        return [person.id for person in session.scalars(query.apply(base if base is not None else select(Person)))]
+        return [person.id for person in session.scalars(query)]
 
 
 def total(engine: Engine, params: Any, base: Any = None) -> int:
@@ -86,8 +90,8 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"active": True}), lambda r: r["active"] is True),
     (where({"active": "false"}), lambda r: r["active"] is False),
     (where({"born": "1990-05-01"}), has("born", lambda v: v.isoformat() == "1990-05-01")),
-    (where({"seen": "2024-01-02T03:04:05Z"}), has("seen", lambda v: v.isoformat() == "2024-01-02T03:04:05")),
-    (where({"seen": "2024-01-02T04:04:05+01:00"}), has("seen", lambda v: v.isoformat() == "2024-01-02T03:04:05")),
+    (where({"seen": "2024-01-02T03:04:05Z"}), has("seen", lambda v: v == datetime(2024, 1, 2, 3, 4, 5))),
+    (where({"seen": "2024-01-02T04:04:05+01:00"}), has("seen", lambda v: v == datetime(2024, 1, 2, 3, 4, 5))),
     (where({"alarm": "07:30"}), has("alarm", lambda v: v.isoformat() == "07:30:00")),
     (where({"token": str(U[4])}), lambda r: r["token"] == U[4]),
     (where({"token": U[4].hex.upper()}), lambda r: r["token"] == U[4]),
@@ -98,7 +102,7 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     ({"age": "30", "active": "1"}, lambda r: r["age"] == 30 and r["active"] is True),
     (MultiDict([("name", "Zoë"), ("name", "ÅSA")]), lambda r: r["name"] in ("Zoë", "ÅSA")),
     ({"kind": ["dog", "fish"]}, has("kind", lambda v: v.name in ("dog", "fish"))),
-    (where({"age": {">": 40}}, team="red"), lambda r: has("age", lambda v: v > 40)(r) and r["team"] == "red"),
+    (where({"age": {">": 40}}, team="red"), lambda r: (r["age"] or 0) > 40 and r["team"] == "red"),
     # null checks
     (where({"name": None}), lambda r: r["name"] is None),
     (where({"age": None}), lambda r: r["age"] is None),
@@ -118,7 +122,7 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"balance": {">=": "10.50"}}), has("balance", lambda v: v >= 10.5)),
     (where({"balance": {"<": 0}}), has("balance", lambda v: v < 0)),
     (where({"born": {">": "2000-01-01"}}), has("born", lambda v: v.isoformat() > "2000-01-01")),
-    (where({"seen": {"<=": "2024-01-02T03:04:05"}}), has("seen", lambda v: v.isoformat() <= "2024-01-02T03:04:05")),
+    (where({"seen": {"<=": "2024-01-02T03:04:05"}}), has("seen", lambda v: v <= datetime(2024, 1, 2, 3, 4, 5))),
     (where({"alarm": {">=": "12:00:00"}}), has("alarm", lambda v: v.isoformat() >= "12:00:00")),
     (where({"name": {"<": "Z"}}), has("name", lambda v: v < "Z")),
     (where({"name": {">=": "z"}}), has("name", lambda v: v >= "z")),
@@ -135,7 +139,7 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"age": {"nin": [30, 41]}}), lambda r: r["age"] not in (30, 41)),
     (where({"age": {"nin": [30, None]}}), lambda r: r["age"] not in (30, None)),
     (where({"age": {"not": [30, 41]}}), lambda r: r["age"] not in (30, 41)),
-    (where({"born": {"nin": ["1990-05-01"]}}), lambda r: r["born"] is None or r["born"].isoformat() != "1990-05-01"),
+    (where({"born": {"nin": ["1990-05-01"]}}), lambda r: r["born"] != date(1990, 5, 1)),
     (where({"age": {"in": []}}), lambda r: False),
     (where({"age": {"nin": []}}), lambda r: True),
     # case-insensitive text matching, the same on both databases, non-ASCII included
@@ -144,6 +148,7 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"name": {"contains": "åsa"}}), folded("name", lambda v: "åsa" in v)),
     (where({"name": {"contains": "STRAẞE"}}), folded("name", lambda v: "straße" in v)),
     (where({"name": {"contains": "οδος"}}), folded("name", lambda v: "οδος" in v)),
+    (where({"name": {"contains": "STRASSE"}}), folded("name", lambda v: "strasse" in v)),
     (where({"name": {"contains": "ΟΔΟΣ"}}), folded("name", lambda v: "ΟΔΟΣ".lower() in v)),
     (where({"name": {"contains": ""}}), lambda r: r["name"] is not None),
     (where({"name": {"startsWith": "i"}}), folded("name", lambda v: v.startswith("i"))),
@@ -167,30 +172,43 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"name": {"like": "_stanbul"}}), folded("name", like("_stanbul"))),
     (where({"name": {"like": "%"}}), lambda r: r["name"] is not None),
     # or / and, nested
-    (where({"or": [{"name": "Zoë"}, {"age": {">": 60}}]}), lambda r: r["name"] == "Zoë" or (r["age"] or 0) > 60),
+    (
+        where({"or": [{"name": "Zoë"}, {"age": {">": 60}}]}),
+        lambda r: r["name"] == "Zoë" or (r["age"] or 0) > 60,
+    ),
     (where({"and": [{"age": {">": 20}}, {"age": {"<": 40}}]}), has("age", lambda v: 20 < v < 40)),
     (
         where({"or": [{"and": [{"team": "red"}, {"name": {"contains": "a"}}]}, {"kind": None}]}),
-        lambda r: (r["team"] == "red" and r["name"] is not None and "a" in r["name"].lower()) or r["kind"] is None,
+        lambda r: (r["team"] == "red" and "a" in (r["name"] or "").lower()) or r["kind"] is None,
     ),
     (
         where({"team": "blue", "or": [{"age": {"<": 20}}, {"active": False}]}),
-        lambda r: r["team"] == "blue" and ((r["age"] is not None and r["age"] < 20) or r["active"] is False),
+        lambda r: r["team"] == "blue" and (r["age"] in range(20) or r["active"] is False),
     ),
-    (where({"or": [{"age": 30}], "name": {"startsWith": "z"}}), lambda r: r["age"] == 30 and folded("name", lambda v: v.startswith("z"))(r)),
+    (
+        where({"or": [{"age": 30}], "name": {"startsWith": "z"}}),
+        lambda r: r["age"] == 30 and (r["name"] or "").lower().startswith("z"),
+    ),
     (where({}), lambda r: True),
 ]
 
 
 @pytest.mark.parametrize(("params", "predicate"), CASES, ids=[str(dict(p)) for p, _ in CASES])
-def test_criteria_select_the_rows_the_python_reference_selects(engine: Engine, params: Any, predicate: Any) -> None:
+def test_criteria_select_the_rows_the_python_reference_selects(
+    engine: Engine, params: Any, predicate: Any
+) -> None:
     assert listed(engine, params) == ids_where(predicate)
 
 
 def test_the_reference_cases_discriminate() -> None:
     """Every case but the deliberate empty/full ones selects some rows and leaves some out."""
     trivial = [params for params, predicate in CASES if ids_where(predicate) in ([], ALL)]
-    assert [dict(p) for p in trivial] == [where({"age": {"in": []}}), where({"age": {"nin": []}}), where({})]
+    assert [dict(p) for p in trivial] == [
+        where({"age": {"in": []}}),
+        where({"age": {"nin": []}}),
+        where({"name": {"contains": "STRASSE"}}),  # lowercasing is not case folding: ß is not ss
+        where({}),
+    ]
 
 
 SORTS: list[tuple[dict[str, str], list[tuple[str, bool]]]] = [
@@ -211,7 +229,9 @@ SORTS: list[tuple[dict[str, str], list[tuple[str, bool]]]] = [
 
 
 @pytest.mark.parametrize(("params", "keys"), SORTS, ids=[p["sort"] for p, _ in SORTS])
-def test_sort_orders_like_the_reference_with_nulls_first_ascending(engine: Engine, params: dict[str, str], keys: list[tuple[str, bool]]) -> None:
+def test_sort_orders_like_the_reference_with_nulls_first_ascending(
+    engine: Engine, params: dict[str, str], keys: list[tuple[str, bool]]
+) -> None:
     assert listed(engine, params) == sorted_ids(*keys)
 
 
@@ -231,14 +251,19 @@ def test_repeated_sort_keys_sort_in_turn(engine: Engine) -> None:
         ({"sort": "age", "limit": "0"}, slice(0, 0)),
     ],
 )
-def test_skip_and_limit_page_through_the_sorted_rows(engine: Engine, params: dict[str, str], window: slice) -> None:
+def test_skip_and_limit_page_through_the_sorted_rows(
+    engine: Engine, params: dict[str, str], window: slice
+) -> None:
     assert listed(engine, params) == sorted_ids(("age", False))[window]
 
 
 def test_pages_of_tied_rows_never_overlap_nor_skip_rows(engine: Engine) -> None:
     # Many rows share an age (30) and a team: the primary key breaks the ties.
     for sort in ("age", "team DESC", '{"active": 1}'):
-        pages = [listed(engine, {"sort": sort, "skip": str(skip), "limit": "4"}) for skip in range(0, len(ROWS), 4)]
+        pages = [
+            listed(engine, {"sort": sort, "skip": str(skip), "limit": "4"})
+            for skip in range(0, len(ROWS), 4)
+        ]
         assert sum(pages, []) == listed(engine, {"sort": sort})
         assert sorted(sum(pages, [])) == ALL
 
@@ -283,13 +308,17 @@ def test_criteria_cannot_reach_rows_outside_the_base_query(engine: Engine, param
 
 def test_sort_and_skip_probing_sees_only_the_base_query(engine: Engine) -> None:
     for sort in ("name", "age DESC", "balance", "id DESC"):
-        pages = [listed(engine, {"sort": sort, "skip": str(skip), "limit": "1"}, base=RED) for skip in range(len(ROWS))]
+        pages = [
+            listed(engine, {"sort": sort, "skip": str(skip), "limit": "1"}, base=RED)
+            for skip in range(len(ROWS))
+        ]
         assert sorted(sum(pages, [])) == RED_IDS
 
 
 def test_the_base_query_order_is_replaced_and_its_where_kept(engine: Engine) -> None:
     base = select(Person).where(Person.team == "red").order_by(Person.name.desc())
-    assert listed(engine, {"sort": "age"}, base=base) == sorted_ids(("age", False), rows=[r for r in ROWS if r["team"] == "red"])
+    red_rows = [row for row in ROWS if row["team"] == "red"]
+    assert listed(engine, {"sort": "age"}, base=base) == sorted_ids(("age", False), rows=red_rows)
 
 
 def test_a_base_query_with_limit_or_offset_is_refused() -> None:
@@ -311,11 +340,19 @@ def test_hostile_text_is_a_bound_value_never_sql(engine: Engine) -> None:
 
 def test_socket_get_data_parses_as_the_same_query(engine: Engine) -> None:
     """A socket GET's ``data`` reaches the view as a query string (SPEC section 2)."""
-    data = {"where": {"age": {">": 20}}, "sort": ["name DESC", "id"], "active": True, "kind": ["cat", "dog"], "_": 17}
+    data = {
+        "where": {"age": {">": 20}},
+        "sort": ["name DESC", "id"],
+        "active": True,
+        "kind": ["cat", "dog"],
+        "_": 17,
+    }
     params = MultiDict(parse_qsl(query_string(data)))
-    expected = ids_where(lambda r: (r["age"] or 0) > 20 and r["active"] is True and r["kind"] is not None and r["kind"].name in ("cat", "dog"))
-    assert sorted(listed(engine, params)) == expected
-    assert listed(engine, params) == sorted_ids(("name", True), rows=[r for r in ROWS if r["id"] in expected])
+    rows = [
+        row for row in ROWS
+        if (row["age"] or 0) > 20 and row["active"] is True and row["kind"] in (Kind.cat, Kind.dog)
+    ]
+    assert listed(engine, params) == sorted_ids(("name", True), rows=rows)
 
 
 def test_request_args_from_flask_are_accepted() -> None:
@@ -327,3 +364,18 @@ def test_request_args_from_flask_are_accepted() -> None:
     assert isinstance(query, ListQuery)
     assert query.limit == 2
     assert query.where is not None and "IN" in str(query.where)
+
+
+def test_the_database_lowercases_every_code_point_as_python_does(engine: Engine) -> None:
+    """The measured basis of identical case-insensitive matching on both databases."""
+    code_points = [chr(c) for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    differing = []
+    with engine.connect() as connection:
+        for start in range(0, len(code_points), 100_000):
+            chunk = code_points[start : start + 100_000]
+            # Spaces keep each character out of its neighbours' context (final sigma).
+            lowered = connection.scalar(select(UnicodeLower(literal(" ".join(chunk), String()))))
+            if lowered != " ".join(chunk).lower():
+                differing += [c for c, low in zip(chunk, lowered.split(" ")) if low != c.lower()]
+    assert differing == []
+    assert not [c for c in code_points if set(c.lower()) & {"%", "_", "\\"} and c not in "%_\\"]
