@@ -17,10 +17,11 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, select, true
+from sqlalchemy.types import TypeEngine
 from werkzeug.datastructures import MultiDict
 
 from .coerce import ORDERED_KINDS, TEXT, coerce, column_kind
@@ -177,11 +178,11 @@ class ListCriteria:
         if not 0 < page_size <= max_limit:
             raise ValueError(f"page_size must be 1 to max_limit ({max_limit}), not {page_size}")
         self.model = model
-        #: Exposed field name -> (expression, kind); kind None when it cannot be filtered.
-        self.fields: dict[str, tuple[ColumnElement[Any], str | None]] = {
-            name: (getattr(model, name), column_kind(columns[name].columns[0].type))
-            for name in names
-        }
+        #: Exposed field name -> its column; kind None when it cannot be filtered.
+        self.fields: dict[str, _Field] = {}
+        for name in names:
+            type_ = columns[name].columns[0].type
+            self.fields[name] = _Field(getattr(model, name), column_kind(type_), type_)
         self.primary_key: dict[str, ColumnElement[Any]] = {
             key: getattr(model, key)
             for key in (mapper.get_property_by_column(column).key for column in mapper.primary_key)
@@ -250,7 +251,7 @@ class ListCriteria:
                 clauses.append(or_(*parts) if name == "or" else and_(*parts))
             else:
                 clauses.append(self._condition(name, condition, budget))
-        return and_(true(), *clauses)
+        return clauses[0] if len(clauses) == 1 else and_(*clauses)
 
     def _condition(self, name: str, condition: object, budget: _Budget) -> ColumnElement[bool]:
         """One field's condition: a value, null, an array (``in``), or an object of operators."""
@@ -278,7 +279,7 @@ class ListCriteria:
             return self._membership(name, op == "in", operand)
         if op in _TEXT_OPERATORS:
             return self._text_match(name, op, operand)
-        column, kind = self.fields[name]
+        column, kind, _ = self.fields[name]
         if operand is None:
             if op in ("=", "!="):
                 return column.is_(None) if op == "=" else column.is_not(None)
@@ -290,7 +291,7 @@ class ListCriteria:
 
     def _membership(self, name: str, inside: bool, operand: object) -> ColumnElement[bool]:
         """``in`` (``inside``) or ``nin``; a null in the array stands for a null field."""
-        column, _ = self.fields[name]
+        column = self.fields[name].column
         if not isinstance(operand, list):
             op = "in" if inside else "nin"
             raise _Invalid(name, f"{op} needs an array, got {_shown(operand)}")
@@ -307,7 +308,7 @@ class ListCriteria:
         return or_(column.is_(None), column.not_in(values))
 
     def _text_match(self, name: str, op: str, operand: object) -> ColumnElement[bool]:
-        column, kind = self.fields[name]
+        column, kind, _ = self.fields[name]
         if kind != TEXT:
             raise _Invalid(name, f"{op} applies to text fields only")
         if not isinstance(operand, str):
@@ -321,7 +322,7 @@ class ListCriteria:
 
     def _value(self, name: str, value: object) -> Any:
         try:
-            return coerce(value, self.fields[name][0].type)
+            return coerce(value, self.fields[name].type)
         except ValueError as exc:
             raise _Invalid(name, str(exc)) from None
 
@@ -329,7 +330,7 @@ class ListCriteria:
         # Hidden and nonexistent columns get the same answer: neither is admitted to exist.
         if name not in self.fields:
             raise _Invalid(name, f"no such field can be {used}")
-        column, kind = self.fields[name]
+        column, kind, _ = self.fields[name]
         if kind is None:
             raise _Invalid(name, f"this field cannot be {used}")
         return column, kind
@@ -360,6 +361,12 @@ class ListCriteria:
             order = column.desc().nulls_last() if descending else column.asc().nulls_first()
             order_by.append(order)
         return order_by, seen
+
+
+class _Field(NamedTuple):
+    column: ColumnElement[Any]
+    kind: str | None
+    type: TypeEngine[Any]
 
 
 class _Invalid(Exception):
