@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import types as sqltypes
@@ -23,7 +23,7 @@ BOOLEAN, INTEGER, FLOAT, DECIMAL, TEXT, ENUM, DATE, DATETIME, TIME, UUID = (
     "boolean", "integer", "float", "decimal", "text", "enum", "date", "datetime", "time", "uuid"
 )
 
-#: Kinds with a meaningful order that is the same on every database.
+#: Kinds that ``<``, ``<=``, ``>`` and ``>=`` apply to.
 ORDERED_KINDS = frozenset({INTEGER, FLOAT, DECIMAL, TEXT, DATE, DATETIME, TIME})
 
 # Bounds that keep a hostile value from reaching the database driver as an
