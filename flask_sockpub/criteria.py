@@ -240,7 +240,8 @@ class ListCriteria:
         if depth > self.max_depth:
             raise _Invalid("where", f"or/and nested deeper than {self.max_depth} levels")
         if depth and not criteria:
-            # Refused so that every object costs a condition: long arrays of {} stay bounded.
+            # Every object must then hold a condition, so the condition budget also
+            # bounds how many objects or/and arrays can carry.
             raise _Invalid("where", "an empty object is not a condition")
         clauses: list[ColumnElement[bool]] = []
         for name, condition in criteria.items():
