@@ -10,11 +10,12 @@ from flask import Flask
 
 from . import config
 from .errors import install_error_handler
-from .packets import MALFORMED_EVENT, Packet
+from .origins import origin_policy
+from .packets import MALFORMED_EVENT, UNACKED_EVENT, Packet
 from .payload import METHODS
 from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
 from .sessions import session_interface
-from .virtual import answer, answer_malformed, answer_unknown
+from .virtual import answer, answer_malformed, answer_unacked, answer_unknown
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -115,10 +116,13 @@ class SockPub:
             raise ValueError(f"async_mode must be one of {ASYNC_MODES}, not {async_mode!r}")
         options: dict[str, Any] = {
             "async_mode": async_mode,
-            "cors_allowed_origins": app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"],
+            "cors_allowed_origins": origin_policy(app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"]),
             "max_http_buffer_size": config.transport_limit(max_payload),
             "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
             "serializer": Packet,
+            # Plain handlers open and save the socket's session through SockPub's
+            # session interface, like virtual requests (see sessions.py).
+            "manage_session": False,
         }
         options.update(self.socketio_options)
         options["async_mode"] = async_mode
@@ -134,6 +138,7 @@ class SockPub:
         for method in METHODS:
             server.on(method, partial(answer, server, method))
         server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+        server.on(UNACKED_EVENT, partial(answer_unacked, server))
         server.on("*", partial(self.answer_other_event, server))
         server.on("connect", self.socketio.connected)
         server.on("disconnect", self.socketio.disconnected)
