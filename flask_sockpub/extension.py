@@ -1,9 +1,11 @@
 """``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from socketio import Server as SocketIOServer
 
     from .testing import SocketTestClient
+
+logger = logging.getLogger("flask_sockpub")
 
 
 @dataclass
@@ -98,6 +102,12 @@ class SockPub:
         self.register_handlers(server)
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
+        elif self.socketio.async_mode == "gevent" and find_spec("geventwebsocket") is not None:
+            logger.warning(
+                "SOCKPUB_WEBSOCKET_COMPRESSION is on, but under gevent Flask-SocketIO serves "
+                "WebSockets with gevent-websocket, which never compresses (uninstall "
+                "gevent-websocket to have simple-websocket serve them)"
+            )
         install_error_handler(app)
         session_interface(app)
         app.extensions["sockpub"] = SockPubState(

@@ -19,37 +19,9 @@ import websocket
 from flask_sockpub import config
 from flask_sockpub.client import Client
 from flask_sockpub.testing import LiveServer, SocketTestClient
+from tests.raw_socket import RawSocket
 
 DEEP = "[" * 10_000 + "]" * 10_000
-
-
-class RawSocket:
-    """A Socket.IO connection spoken by hand over a WebSocket (Engine.IO 4, namespace ``/``)."""
-
-    def __init__(self, url: str) -> None:
-        self.ws = websocket.create_connection(
-            url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=10
-        )
-        assert self.ws.recv().startswith("0{")  # Engine.IO open
-        self.ws.send("40")  # Socket.IO connect
-        assert self.ws.recv().startswith("40{")
-        self.last_id = 0
-
-    def call(self, event_json: str) -> Any:
-        """Send ``event_json`` (the packet's JSON array, as text) with an ack id; return the ack."""
-        self.last_id += 1
-        ack = f"43{self.last_id}["
-        self.ws.send(f"42{self.last_id}{event_json}")
-        while True:
-            message = self.ws.recv()
-            if message == "2":  # Engine.IO ping
-                self.ws.send("3")
-            elif message.startswith(ack):
-                return json.loads(message[len(ack) - 1 :])[0]
-
-    def close(self) -> None:
-        # No close handshake: Werkzeug never answers one (see the briefing's wart).
-        self.ws.shutdown()
 
 
 @dataclass(frozen=True)
@@ -186,8 +158,8 @@ def test_a_request_without_acknowledgement_is_replayed_and_logged_once(
     pipeline_server: LiveServer, raw_socket: RawSocket
 ) -> None:
     marker = uuid.uuid4().hex
-    raw_socket.ws.send(f'42["post",{{"url":"/echo?message={marker}","data":{{"message":"x"}}}}]')
-    raw_socket.ws.send(f'42["get",{{"url":"/echo","headers":{{"bad name {marker}":"1"}}}}]')
+    raw_socket.send(f'42["post",{{"url":"/echo?message={marker}","data":{{"message":"x"}}}}]')
+    raw_socket.send(f'42["get",{{"url":"/echo","headers":{{"bad name {marker}":"1"}}}}]')
     # The next acknowledged request is answered: nothing got stuck behind the others.
     assert raw_socket.call('["get",{"url":"/echo?message=after"}]')["statusCode"] == 200
     lines = wait_for_lines(pipeline_server, marker, 2)
@@ -224,7 +196,7 @@ def test_a_frame_over_the_transport_limit_closes_the_socket(pipeline_server: Liv
     doomed = RawSocket(pipeline_server.url)
     try:
         blob = "x" * (config.transport_limit(config.MAX_PAYLOAD) + 1)
-        doomed.ws.send(f'421["post",{{"url":"/json","data":{{"blob":"{blob}"}}}}]')
+        doomed.send(f'421["post",{{"url":"/json","data":{{"blob":"{blob}"}}}}]')
         opcode, _ = doomed.ws.recv_data(control_frame=True)
         assert opcode == websocket.ABNF.OPCODE_CLOSE
     finally:
