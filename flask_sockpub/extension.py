@@ -161,7 +161,7 @@ class SockPub:
         namespace = server.namespace_handlers.get("/")
         if namespace is not None:
             return namespace.trigger_event(event, sid, *args)
-        return answer_unknown(event)
+        return answer_unknown(event, sid)
 
     def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         """Register a function run when a socket connects; it may refuse the socket.

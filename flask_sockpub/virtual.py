@@ -112,16 +112,16 @@ def answer_unacked(server: socketio.Server, sid: str, event: Any = None, *args: 
     access-log line of the request says that nobody got the answer.
     """
     if not isinstance(event, str) or event.lower() not in METHODS:
-        return answer_unknown(str(event))
+        return answer_unknown(str(event), sid)
     return answer(server, event.lower(), sid, *args, acknowledged=False)
 
 
-def answer_unknown(event: str) -> JWR:
+def answer_unknown(event: str, sid: str | None = None) -> JWR:
     """Answer an event that is neither a socket request nor handled by the app."""
     known = ", ".join(METHODS)
-    return error_jwr(
-        400, f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
-    )
+    message = f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
+    access_log.info("%s <unknown event> 400 %s", sid, message)
+    return error_jwr(400, message)
 
 
 def dispatch(

@@ -154,21 +154,23 @@ def test_a_new_socket_after_the_table_gets_correct_answers(pipeline_server: Live
         fresh.close()
 
 
-def test_a_request_without_acknowledgement_is_replayed_and_logged_once(
+def test_events_without_acknowledgement_are_replayed_or_refused_and_logged_once_each(
     pipeline_server: LiveServer, raw_socket: RawSocket
 ) -> None:
     marker = uuid.uuid4().hex
+    tracebacks = pipeline_server.log().count("Traceback")
     raw_socket.send(f'42["post",{{"url":"/echo?message={marker}","data":{{"message":"x"}}}}]')
     raw_socket.send(f'42["get",{{"url":"/echo","headers":{{"bad name {marker}":"1"}}}}]')
+    raw_socket.send(f'42["{marker}",{{"url":"/echo"}}]')
     # The next acknowledged request is answered: nothing got stuck behind the others.
     assert raw_socket.call('["get",{"url":"/echo?message=after"}]')["statusCode"] == 200
-    lines = wait_for_lines(pipeline_server, marker, 2)
-    assert len(lines) == 2, lines
-    assert all("no acknowledgement asked" in line for line in lines)
-    both = "\n".join(lines)
-    assert f"POST /echo?message={marker} 200" in both
-    assert f"GET <bad payload> 400 header name 'bad name {marker}'" in both
-    assert "Traceback" not in pipeline_server.log()
+    lines = "\n".join(wait_for_lines(pipeline_server, marker, 3))
+    assert lines.count(marker) == 3, lines
+    assert f"POST /echo?message={marker} 200" in lines
+    assert f"GET <bad payload> 400 header name 'bad name {marker}'" in lines
+    assert f"<unknown event> 400 unknown event '{marker}'" in lines
+    assert lines.count("(no acknowledgement asked: answer dropped)") == 2
+    assert pipeline_server.log().count("Traceback") == tracebacks
 
 
 def wait_for_lines(server: LiveServer, marker: str, count: int, timeout: float = 5.0) -> list[str]:
