@@ -1,26 +1,31 @@
 """``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from . import config
 from .errors import install_error_handler
-from .packets import MALFORMED_EVENT, Packet
+from .origins import origin_policy
+from .packets import MALFORMED_EVENT, UNACKED_EVENT, Packet
 from .payload import METHODS
 from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
 from .sessions import session_interface
-from .virtual import answer, answer_malformed, answer_unknown
+from .virtual import answer, answer_malformed, answer_unacked, answer_unknown
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
     from socketio import Server as SocketIOServer
 
     from .testing import SocketTestClient
+
+logger = logging.getLogger("flask_sockpub")
 
 
 @dataclass
@@ -97,6 +102,12 @@ class SockPub:
         self.register_handlers(server)
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
+        elif self.socketio.async_mode == "gevent" and find_spec("geventwebsocket") is not None:
+            logger.warning(
+                "SOCKPUB_WEBSOCKET_COMPRESSION is on, but under gevent Flask-SocketIO serves "
+                "WebSockets with gevent-websocket, which never compresses (uninstall "
+                "gevent-websocket to have simple-websocket serve them)"
+            )
         install_error_handler(app)
         session_interface(app)
         app.extensions["sockpub"] = SockPubState(
@@ -115,10 +126,13 @@ class SockPub:
             raise ValueError(f"async_mode must be one of {ASYNC_MODES}, not {async_mode!r}")
         options: dict[str, Any] = {
             "async_mode": async_mode,
-            "cors_allowed_origins": app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"],
+            "cors_allowed_origins": origin_policy(app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"]),
             "max_http_buffer_size": config.transport_limit(max_payload),
             "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
             "serializer": Packet,
+            # Plain handlers open and save the socket's session through SockPub's
+            # session interface, like virtual requests (see sessions.py).
+            "manage_session": False,
         }
         options.update(self.socketio_options)
         options["async_mode"] = async_mode
@@ -134,6 +148,7 @@ class SockPub:
         for method in METHODS:
             server.on(method, partial(answer, server, method))
         server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+        server.on(UNACKED_EVENT, partial(answer_unacked, server))
         server.on("*", partial(self.answer_other_event, server))
         server.on("connect", self.socketio.connected)
         server.on("disconnect", self.socketio.disconnected)
@@ -146,7 +161,7 @@ class SockPub:
         namespace = server.namespace_handlers.get("/")
         if namespace is not None:
             return namespace.trigger_event(event, sid, *args)
-        return answer_unknown(event)
+        return answer_unknown(event, sid)
 
     def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         """Register a function run when a socket connects; it may refuse the socket.

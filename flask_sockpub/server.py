@@ -12,6 +12,7 @@ from flask import Flask
 from socketio.exceptions import ConnectionRefusedError
 
 from .packets import MalformedPayload
+from .sessions import mark_connection
 from .sockets import AUTH_KEY
 
 logger = logging.getLogger("flask_sockpub")
@@ -66,6 +67,15 @@ class SocketIO(flask_socketio.SocketIO):
             return handler
 
         return register
+
+    def _handle_event(self, handler: Callable[..., Any], message: str, namespace: str, sid: str, *args: Any) -> Any:
+        # Every plain handler runs here, in a request context Flask-SocketIO
+        # pushes on the handshake environ: mark that environ so SockPub's
+        # session interface opens the socket's session for it.
+        environ = self.server.get_environ(sid, namespace=namespace)
+        if environ:
+            mark_connection(environ["flask.app"], environ)
+        return super()._handle_event(handler, message, namespace, sid, *args)
 
     def connected(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool | None:
         """python-socketio's connect handler: keep ``auth``, then run the app's handlers."""
