@@ -167,22 +167,42 @@ class SockPub:
         """Register a function run when a socket connects; it may refuse the socket.
 
         The function gets the ``auth`` payload (``None`` if the client sent
-        none; a ``{"token": ...}`` dict for an ``Authorization: Bearer``
+        none; ``{"token": ...}`` for an ``Authorization: Bearer ...``
         handshake header) and runs in a request context of the handshake, so
-        ``request.headers`` and ``session`` are there. Returning ``False``
-        refuses the socket; raising ``flask_socketio.ConnectionRefusedError``
-        refuses it with a reason the client sees::
+        ``request.headers``, ``request.sid`` and ``session`` are there. Returning
+        ``False`` refuses the socket; raising
+        ``flask_socketio.ConnectionRefusedError`` refuses it with a reason the
+        client sees (not Python's built-in exception of the same name, which
+        counts as a failure of the hook: the client is told "internal server
+        error")::
+
+            from flask_socketio import ConnectionRefusedError
 
             @sockpub.on_connect
             def check_token(auth):
-                if not valid(auth):
+                if auth is None:
+                    return                    # anonymous sockets are welcome
+                if not valid(auth.get("token")):
                     raise ConnectionRefusedError("invalid token")
+
+        Views read the payload later as ``current_socket.auth``. Hooks and
+        ``@sockpub.socketio.on("connect")`` handlers run in the order they
+        were registered; the first refusal wins.
         """
         self.socketio.connect_handlers.append(handler)
         return handler
 
     def on_disconnect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """Register a function run when a socket disconnects; it gets the reason."""
+        """Register a function run when a socket disconnects; it gets the reason.
+
+        It runs in a request context of the socket's handshake;
+        ``current_socket`` is the socket that leaves. A hook that fails is
+        logged, and the others still run::
+
+            @sockpub.on_disconnect
+            def gone(reason):
+                broadcast("presence", {"left": current_socket.id})
+        """
         self.socketio.disconnect_handlers.append(handler)
         return handler
 
