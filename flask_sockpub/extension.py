@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from . import config
+from .browser import register_client_route
 from .errors import install_error_handler
 from .origins import origin_policy
 from .packets import MALFORMED_EVENT, UNACKED_EVENT, Packet
@@ -110,6 +111,7 @@ class SockPub:
             )
         install_error_handler(app)
         session_interface(app)
+        register_client_route(app)
         app.extensions["sockpub"] = SockPubState(
             sockpub=self,
             socketio=self.socketio,

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 
-from .sockets import find_current_socket
+from .sockets import find_current_socket, note_subscribed
 
 USER_ROOM_PREFIX = "sockpub:room:"
 MODEL_ROOM_PREFIX = "sockpub:model:"
@@ -49,6 +49,7 @@ def listen(room: str) -> bool:
     if socket is None:
         return False
     socket.server.enter_room(socket.id, name, namespace=socket.namespace)
+    note_subscribed(socket)
     return True
 
 

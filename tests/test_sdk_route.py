@@ -1,0 +1,95 @@
+"""The browser SDK served by the extension, and the JWR header that marks subscribing requests."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from flask_sockpub import SockPub, listen
+from flask_sockpub import browser
+from flask_sockpub.client import Client
+from flask_sockpub.sockets import SUBSCRIBED_HEADER
+
+
+def sdk_app(**config: Any) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="test-secret", **config)
+    SockPub(app)
+
+    @app.route("/rooms/<room>")
+    def join(room: str) -> Any:
+        return {"listening": listen(room)}
+
+    @app.route("/plain")
+    def plain() -> Any:
+        return {"listening": False}
+
+    return app
+
+
+def test_the_sdk_is_served_at_the_default_url() -> None:
+    assert browser.BUNDLE.is_file(), f"build the SDK first: {browser.BUILD_COMMAND}"
+    client = sdk_app().test_client()
+    with client.get("/sockpub/sockpub.js") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "text/javascript"
+        assert b"sockpub.js, the browser SDK of flask_sockpub" in response.data
+    etag = response.headers["ETag"]
+    with client.get("/sockpub/sockpub.js", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304
+
+
+def test_sockpub_client_url_moves_the_sdk_and_none_disables_it() -> None:
+    moved = sdk_app(SOCKPUB_CLIENT_URL="/js/realtime.js").test_client()
+    with moved.get("/js/realtime.js") as response:
+        assert response.status_code == 200
+    assert moved.get("/sockpub/sockpub.js").status_code == 404
+    disabled = sdk_app(SOCKPUB_CLIENT_URL=None)
+    assert disabled.test_client().get("/sockpub/sockpub.js").status_code == 404
+    assert "sockpub_client" not in disabled.view_functions
+
+
+def test_templates_reach_the_sdk_by_its_endpoint() -> None:
+    app = sdk_app(SOCKPUB_CLIENT_URL="/js/sockpub.js")
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("sockpub_client") == "/js/sockpub.js"
+
+
+def test_a_missing_bundle_is_a_503_and_the_log_says_how_to_build_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(browser, "BUNDLE", tmp_path / "dist" / "sockpub.js")
+    with caplog.at_level(logging.ERROR, logger="flask_sockpub"):
+        response = sdk_app().test_client().get("/sockpub/sockpub.js")
+    assert response.status_code == 503
+    assert b"npm ci && npm run build" in response.data
+    [record] = [r for r in caplog.records if r.name == "flask_sockpub"]
+    assert "npm ci && npm run build" in record.getMessage()
+    assert str(tmp_path / "dist" / "sockpub.js") in record.getMessage()
+
+
+def test_a_socket_request_that_listens_is_marked_subscribed() -> None:
+    app = sdk_app()
+    socket = app.extensions["sockpub"].sockpub.test_client(app)
+    subscribing = socket.get("/rooms/lobby")
+    assert subscribing.body == {"listening": True}
+    assert subscribing.headers[SUBSCRIBED_HEADER] == "1"
+    assert SUBSCRIBED_HEADER not in socket.get("/plain").headers
+
+
+def test_http_requests_are_never_marked() -> None:
+    response = sdk_app().test_client().get("/rooms/lobby")
+    assert response.json == {"listening": False}
+    assert SUBSCRIBED_HEADER not in response.headers
+
+
+def test_the_mark_reaches_a_real_client(real_socket: Client) -> None:
+    response = real_socket.post("/rooms/sdk-mark/listen")
+    assert response.body == {"listening": True}
+    assert response.headers[SUBSCRIBED_HEADER] == "1"
+    assert SUBSCRIBED_HEADER not in real_socket.get("/echo").headers
