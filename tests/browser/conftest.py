@@ -1,0 +1,92 @@
+"""Browser tests: the demo pages and the SDK in headless Chromium, driven by Playwright.
+
+The browser is Debian's ``chromium`` package (``scripts/test`` installs it),
+never one Playwright downloads. One browser serves the whole session; each
+test gets fresh pages in a fresh context (cookies, storage). Every wait is
+bounded (:data:`WAIT_MS`); no test asserts how long anything took.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from flask_sockpub.browser import BUILD_COMMAND, BUNDLE
+from flask_sockpub.testing import LiveServer, live_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+#: The longest any browser test waits for something to show (milliseconds).
+WAIT_MS = 5000
+#: Where the screenshots of the demos go: the docs show them.
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, for the whole session."""
+    assert Path(CHROMIUM).exists(), (
+        f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does: "
+        "apt-get install -y chromium)"
+    )
+    assert BUNDLE.is_file(), f"the browser SDK is not built: run `{BUILD_COMMAND}` (scripts/test does)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile (cookies, storage) for one test."""
+    context = browser.new_context(viewport={"width": 900, "height": 640})
+    context.set_default_timeout(WAIT_MS)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def open_page(context: BrowserContext) -> Callable[[str], Page]:
+    """Open a URL in a new page (tab) of the test's context; errors on the page fail the test."""
+    errors: list[str] = []
+
+    def open_url(url: str) -> Page:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.goto(url)
+        return page
+
+    yield open_url  # type: ignore[misc]
+    assert not errors, f"errors on the pages: {errors}"
+
+
+def demo_server(name: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """examples/<name> served like ``scripts/demo <name>`` does, on a database of its own."""
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / (name + '.sqlite')}"}
+    with live_server(f"examples.{name}.app:create_app", env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The echo demo (with the welcome page)."""
+    yield from demo_server("echo", tmp_path_factory.mktemp("echo"))
+
+
+@pytest.fixture(scope="session")
+def pages_server() -> Iterator[LiveServer]:
+    """tests/apps/browser.py: the test pages of tests/browser/pages/ and what they talk to."""
+    with live_server("tests.apps.browser:create_app") as server:
+        yield server
+
+
+def wait_until_connected(page: Page) -> None:
+    """Wait until the page's global socket is connected."""
+    page.wait_for_function("() => window.socket && socket.isConnected()", timeout=WAIT_MS)
