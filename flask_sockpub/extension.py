@@ -12,6 +12,7 @@ from . import config
 from .errors import install_error_handler
 from .packets import MALFORMED_EVENT, Packet
 from .payload import METHODS
+from .pubsub import ModelRooms, model_rooms
 from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
 from .sessions import session_interface
 from .virtual import answer, answer_malformed, answer_unknown
@@ -170,6 +171,14 @@ class SockPub:
         """Register a function run when a socket disconnects; it gets the reason."""
         self.socketio.disconnect_handlers.append(handler)
         return handler
+
+    def model(self, model: type[Any]) -> ModelRooms:
+        """The model room methods for ``model``, a model without the :class:`~flask_sockpub.PubSub` mixin.
+
+        ``sockpub.model(Product).subscribe(socket, sale_items)`` is
+        ``Product.subscribe(socket, sale_items)`` for a ``PubSub`` model.
+        """
+        return model_rooms(model)
 
     def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
         """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).
