@@ -10,6 +10,7 @@ from flask import Flask
 
 from . import config
 from .errors import install_error_handler
+from .nodelay import NoDelay
 from .packets import MALFORMED_EVENT, Packet
 from .payload import METHODS
 from .pubsub import ModelRooms, model_rooms
@@ -98,6 +99,7 @@ class SockPub:
         self.register_handlers(server)
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
+        app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
         app.extensions["sockpub"] = SockPubState(
