@@ -10,6 +10,7 @@ import datetime
 import decimal
 import gc
 import os
+from socket import IPPROTO_TCP, TCP_NODELAY
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from flask import Flask, abort, request, session
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import PubSub, SockPub, Socket, current_socket, listen, param
+from flask_sockpub.nodelay import connection_socket
 from flask_sockpub.rooms import MODEL_ROOM_PREFIX
 
 db = SQLAlchemy()
@@ -71,7 +73,11 @@ def create_app(**config: Any) -> Flask:
     )
     app.config.from_prefixed_env("FLASK")
     db.init_app(app)
-    sockpub = SockPub(app, db=db, async_mode=os.environ.get("SOCKPUB_TEST_ASYNC_MODE") or None)
+    options: dict[str, Any] = {}
+    if os.environ.get("SOCKPUB_TEST_PING"):
+        # Short pings make engine.io sweep dead connections within seconds.
+        options["ping_interval"] = options["ping_timeout"] = int(os.environ["SOCKPUB_TEST_PING"])
+    sockpub = SockPub(app, db=db, async_mode=os.environ.get("SOCKPUB_TEST_ASYNC_MODE") or None, **options)
     products = sockpub.model(Product)
     rooms_of = {"user": User, "player": Player, "product": products, "ticket": Ticket}
 
@@ -128,6 +134,10 @@ def create_app(**config: Any) -> Flask:
     def subscribe_to_sale_items() -> Any:
         sale_items = Product.query.filter_by(on_sale=True).all()
         return {"subscribed": products.subscribe(current_socket, sale_items)}
+
+    @app.post("/user/subscribe/implicit")
+    def subscribe_the_current_socket() -> Any:
+        return {"subscribed": User.subscribe()}
 
     @app.post("/user/subscribe/nothing")
     def subscribe_to_nothing() -> Any:
@@ -203,6 +213,12 @@ def create_app(**config: Any) -> Flask:
     def my_rooms() -> Any:
         return {"rooms": sorted(current_socket.rooms) if current_socket else None}
 
+    @app.get("/my/nodelay")
+    def nodelay() -> Any:
+        """Whether Nagle's algorithm is off on this socket's TCP connection."""
+        tcp = connection_socket(current_socket.environ or {})
+        return {"nodelay": None if tcp is None else tcp.getsockopt(IPPROTO_TCP, TCP_NODELAY) != 0}
+
     @app.post("/my/rooms/reset")
     def reset() -> Any:
         """Leave every model room, so that tests sharing a socket start clean."""
@@ -229,10 +245,11 @@ def create_app(**config: Any) -> Flask:
         sockpub.socketio.start_background_task(publish_later)
         return {"scheduled": True}
 
-    @app.post("/disconnect-me")
-    def disconnect_me() -> Any:
-        current_socket.disconnect()
-        return {"disconnecting": True}
+    @app.post("/sockets/<sid>/disconnect")
+    def disconnect(sid: str) -> Any:
+        """Disconnect a socket from the server's side."""
+        Socket(sockpub.socketio.server, sid).disconnect()
+        return {"disconnecting": sid}
 
     @app.post("/ordering/run")
     def run_plan() -> Any:
