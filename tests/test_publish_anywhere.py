@@ -91,3 +91,30 @@ def test_subscribing_during_an_http_request_is_a_no_op_returning_false(app: Flas
 def test_publishing_outside_an_app_context_says_so() -> None:
     with pytest.raises(RuntimeError, match="application context"):
         User.publish_update(7, {"name": "nowhere"})
+
+
+def test_user_rooms_named_like_model_rooms_are_other_rooms(app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]) -> None:
+    listener, member = sockets
+    assert listener.post("/rooms/sockpub:model:user/listen").body == {"listening": True}
+    member.post("/user/subscribe")
+    member.post("/user/create", {"values": {"id": 40}})
+    assert listener.received() == []
+    listener.post("/rooms/sockpub:model:user/broadcast")
+    assert listener.received() == [Received("message", {"room": "sockpub:model:user"})]
+    assert [item.event for item in member.received()] == [
+        "message" if app.config["SOCKPUB_EVENT_STYLE"] == "message" else "user"
+    ]
+
+
+def test_a_connect_handler_can_subscribe_the_connecting_socket(app: Flask) -> None:
+    sockpub = app.extensions["sockpub"].sockpub
+
+    @sockpub.on_connect
+    def subscribe_on_connect(auth: object) -> None:
+        assert User.subscribe() is True
+
+    socket = sockpub.test_client(app)
+    try:
+        assert "sockpub:model:user" in socket.get("/my/rooms").body["rooms"]
+    finally:
+        socket.disconnect()

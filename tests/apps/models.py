@@ -19,7 +19,7 @@ import engineio
 from flask import Flask, abort, request, session
 from flask_sqlalchemy import SQLAlchemy
 
-from flask_sockpub import PubSub, SockPub, Socket, current_socket, listen, param
+from flask_sockpub import PubSub, SockPub, Socket, broadcast, current_socket, listen, param
 from flask_sockpub.nodelay import connection_socket
 from flask_sockpub.rooms import MODEL_ROOM_PREFIX
 
@@ -231,6 +231,11 @@ def create_app(**config: Any) -> Flask:
     @app.post("/rooms/<room>/listen")
     def join(room: str) -> Any:
         return {"listening": listen(room)}
+
+    @app.post("/rooms/<room>/broadcast")
+    def shout(room: str) -> Any:
+        broadcast(room, {"room": room})
+        return {"sent": True}
 
     @app.post("/user/<int:id>/update-later")
     def update_later(id: int) -> Any:
