@@ -34,12 +34,16 @@ def created(style: str, identity: str, id: Any, data: dict[str, Any]) -> Message
     return _message(style, identity, "created", id, data=data)
 
 
-def updated(style: str, identity: str, id: Any, data: dict[str, Any], previous: dict[str, Any] | None = None) -> Message:
+def updated(
+    style: str, identity: str, id: Any, data: dict[str, Any], previous: dict[str, Any] | None = None
+) -> Message:
     """The message announcing a change; ``data`` is exactly the values published."""
     return _message(style, identity, "updated", id, data=data, previous=previous)
 
 
-def destroyed(style: str, identity: str, id: Any, previous: dict[str, Any] | None = None) -> Message:
+def destroyed(
+    style: str, identity: str, id: Any, previous: dict[str, Any] | None = None
+) -> Message:
     """The message announcing a destroyed instance; it has no ``data``."""
     return _message(style, identity, "destroyed", id, previous=previous)
 

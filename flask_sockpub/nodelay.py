@@ -37,7 +37,9 @@ class NoDelay:
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if environ.get("HTTP_UPGRADE", "").lower() == "websocket":
             tcp = connection_socket(environ)
             if tcp is not None:

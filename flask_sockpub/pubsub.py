@@ -161,7 +161,8 @@ class ModelRooms:
     def _ids(self, instances: Any) -> list[Any]:
         if instances is CLASS_ROOM:
             raise TypeError("this method needs instances or ids")
-        if isinstance(instances, (str, bytes, Mapping, self.model)) or not isinstance(instances, Iterable):
+        single = isinstance(instances, (str, bytes, Mapping, self.model))
+        if single or not isinstance(instances, Iterable):
             return [self.id_of(instances)]
         # dict: without duplicates, in the order given
         return list(dict.fromkeys(self.id_of(instance) for instance in instances))
@@ -217,11 +218,15 @@ class ModelRooms:
         key = self.id_of(values)
         state = _state()
         skip = _socket_id(omit)
-        event, payload = messages.created(state.event_style, self.identity, _json_id(key), self._data(values))
+        event, payload = messages.created(
+            state.event_style, self.identity, _json_id(key), self._data(values)
+        )
         emit(state.server, event, payload, [self.room()], skip)
         copy_members(state.server, self.room(), self.room(key), skip)
 
-    def publish_update(self, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None) -> None:
+    def publish_update(
+        self, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
         """Announce a change of instance ``id`` to its room only.
 
         :param values: the values to send as ``data``, exactly (a dict), or an
@@ -232,12 +237,18 @@ class ModelRooms:
         key = self.id_of(id)
         state = _state()
         event, payload = messages.updated(
-            state.event_style, self.identity, _json_id(key), self._data(values), self._previous(previous)
+            state.event_style,
+            self.identity,
+            _json_id(key),
+            self._data(values),
+            self._previous(previous),
         )
         emit(state.server, event, payload, [self.room(key)], _socket_id(omit))
 
-    def publish_destroy(self, id: Any, omit: Socket | str | None = None, *, previous: Any = None) -> None:
-        """Announce that instance ``id`` is gone to its room, whose sockets (but ``omit``) then leave it.
+    def publish_destroy(
+        self, id: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
+        """Announce to the room of ``id`` that it is gone; its sockets (but ``omit``) then leave it.
 
         :param previous: the instance (or dict) as it was; sent as
             ``previous`` in the ``"model"`` event style.
@@ -245,7 +256,9 @@ class ModelRooms:
         key = self.id_of(id)
         state = _state()
         skip = _socket_id(omit)
-        event, payload = messages.destroyed(state.event_style, self.identity, _json_id(key), self._previous(previous))
+        event, payload = messages.destroyed(
+            state.event_style, self.identity, _json_id(key), self._previous(previous)
+        )
         room = self.room(key)
         emit(state.server, event, payload, [room], skip)
         empty_room(state.server, room, keep_sid=skip)
@@ -259,7 +272,8 @@ class ModelRooms:
         rooms = self._instance_rooms(instances)
         state = _state()
         event = messages.custom_event(state.event_style, self.identity)
-        emit(state.server, event, json_safe(message, f"{self.identity} message"), rooms, _socket_id(omit))
+        data = json_safe(message, f"{self.identity} message")
+        emit(state.server, event, data, rooms, _socket_id(omit))
 
     def subscribers(self, id: Any = None) -> list[Socket]:
         """The sockets in the room of ``id``, or in the class room when ``id`` is ``None``.
@@ -322,13 +336,17 @@ class PubSub:
         model_rooms(cls).publish_create(values, omit)
 
     @classmethod
-    def publish_update(cls, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None) -> None:
+    def publish_update(
+        cls, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
         """Announce a change of instance ``id`` to its room only."""
         model_rooms(cls).publish_update(id, values, omit, previous=previous)
 
     @classmethod
-    def publish_destroy(cls, id: Any, omit: Socket | str | None = None, *, previous: Any = None) -> None:
-        """Announce that instance ``id`` is gone to its room, whose sockets (but ``omit``) then leave it."""
+    def publish_destroy(
+        cls, id: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
+        """Announce to the room of ``id`` that it is gone; its sockets (but ``omit``) leave it."""
         model_rooms(cls).publish_destroy(id, omit, previous=previous)
 
     @classmethod
@@ -359,7 +377,10 @@ def model_rooms(model: type[Any]) -> ModelRooms:
 
 
 def identity_of(model: type[Any]) -> str:
-    """The model's name in rooms and messages: ``__sockpub_identity__``, else the lowercase class name."""
+    """The model's name in rooms and messages.
+
+    ``__sockpub_identity__`` when the model sets it, else its class name in lowercase.
+    """
     identity = getattr(model, IDENTITY_ATTRIBUTE, None) or model.__name__.lower()
     if not isinstance(identity, str) or not identity or ":" in identity:
         raise ValueError(

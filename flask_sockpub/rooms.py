@@ -49,7 +49,7 @@ def user_room(name: str) -> str:
 
 
 def model_room(identity: str, key: str | None = None) -> str:
-    """The class room of the model ``identity``, or the instance room of ``key`` (its id as text)."""
+    """The class room of model ``identity``, or the instance room of ``key`` (an id as text)."""
     if key is None:
         return MODEL_ROOM_PREFIX + identity
     return f"{MODEL_ROOM_PREFIX}{identity}:{key}"
@@ -89,7 +89,13 @@ def broadcast(room: str, data: Any, event: str = "message", include_self: bool =
     emit(current_app.extensions["sockpub"].server, event, data, [name], skip_sid)
 
 
-def emit(server: socketio.Server, event: str, data: Any, rooms: Sequence[str], skip_sid: str | None = None) -> None:
+def emit(
+    server: socketio.Server,
+    event: str,
+    data: Any,
+    rooms: Sequence[str],
+    skip_sid: str | None = None,
+) -> None:
     """Send ``event`` once to every socket in any of ``rooms``, but ``skip_sid``.
 
     One emit for all the rooms: python-socketio merges their members, so a
@@ -122,7 +128,8 @@ def enter(server: socketio.Server, socket: Socket, room: str) -> bool:
 def leave(server: socketio.Server, socket: Socket, room: str) -> bool:
     """Take ``socket`` out of ``room``; ``False`` when it is not connected."""
     manager = server.manager
-    if not is_present(manager, socket.id, socket.namespace) and not isinstance(manager, PubSubManager):
+    elsewhere = not is_present(manager, socket.id, socket.namespace)
+    if elsewhere and not isinstance(manager, PubSubManager):
         return False
     server.leave_room(socket.id, room, namespace=socket.namespace)
     return True
@@ -138,7 +145,9 @@ def members(server: socketio.Server, room: str) -> list[str]:
     return [sid for sid, _ in server.manager.get_participants(NAMESPACE, room)]
 
 
-def copy_members(server: socketio.Server, source: str, target: str, skip_sid: str | None = None) -> None:
+def copy_members(
+    server: socketio.Server, source: str, target: str, skip_sid: str | None = None
+) -> None:
     """Put every socket of room ``source`` (but ``skip_sid``) in room ``target`` too.
 
     The whole room is merged into the other in one table update rather than
