@@ -1,11 +1,12 @@
 """Every socket gets every message of its rooms once, in publish order.
 
 A gevent server in a subprocess; 100 real WebSocket clients (python-socketio's,
-in a second process), each in the class room and in two instance rooms. The server publishes 1,000 messages of every
-kind (creates, which also move the whole class room into new instance rooms;
-updates; destroys, which empty rooms; ``publish`` to several rooms at once),
-yielding to its other work every ten messages. Each socket's sequence must
-equal exactly what its rooms were sent, computed independently here.
+in a second process), each in the class room and in two instance rooms. The
+server publishes 1,000 messages of every kind (creates, which also move the
+whole class room into new instance rooms; updates; destroys, which empty
+rooms; ``publish`` to several rooms at once), yielding to its other work every
+ten messages. Each socket's sequence must equal exactly what its rooms were
+sent, computed independently here.
 """
 from __future__ import annotations
 
