@@ -8,10 +8,18 @@ Needs the ``client`` extra (``pip install flask-sockpub[client]``)::
         client.on("message", print)            # model and room messages
         response = client.get("/user", {"limit": 2})
         print(response.status_code, response.body)
+
+Errors are subclasses of :class:`ClientError`: :class:`ConnectionRefused`
+when the server cannot be reached or refuses the socket (the message says
+why), :class:`RequestTimeout` when an answer does not come in time, and
+:class:`Disconnected` for a request on a socket that is gone.
 """
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -22,35 +30,92 @@ from .jwr import Response
 
 __all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "RequestTimeout", "Response"]
 
+#: Seconds :meth:`Client.close` waits for the server to answer its WebSocket
+#: closing frame.
+CLOSE_WAIT = 0.2
+#: Seconds :meth:`Client.close` waits for the long-polling transport to wind down.
+POLLING_CLOSE_WAIT = 1.0
+
 
 class ClientError(Exception):
     """Base of the errors the client raises."""
 
 
 class ConnectionRefused(ClientError):
-    """The server refused the socket (or could not be reached); the message says why."""
+    """The server refused the socket, or could not be reached; the message says why.
+
+    A connect hook on the server that raises
+    ``flask_socketio.ConnectionRefusedError("invalid token")`` gives a
+    ``ConnectionRefused("invalid token")`` here.
+    """
+
+    def __init__(self, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        #: Extra data the server sent with its refusal
+        #: (``ConnectionRefusedError("message", data)``), else ``None``.
+        self.data = data
 
 
 class Disconnected(ClientError):
-    """A request was made on a socket that is not connected."""
+    """The socket is not connected, or disconnected before a request was answered."""
 
 
 class RequestTimeout(ClientError, TimeoutError):
     """The server did not answer a request in time."""
 
 
+class _Pending:
+    """A request waiting for its acknowledgement."""
+
+    __slots__ = ("answered", "args", "disconnect_reason")
+
+    def __init__(self) -> None:
+        self.answered = threading.Event()
+        self.args: tuple[Any, ...] = ()
+        self.disconnect_reason: str | None = None
+
+    def answer(self, *args: Any) -> None:
+        self.args = args
+        self.answered.set()
+
+    def abandon(self, reason: str) -> None:
+        self.disconnect_reason = reason
+        self.answered.set()
+
+
 class Client:
     """A socket connected to a SockPub server, making socket requests.
 
+    The socket connects when the client is made and stays connected until
+    :meth:`close` (or the end of a ``with`` block)::
+
+        with Client("http://127.0.0.1:5000", auth={"token": token}) as client:
+            created = client.post("/user", {"name": "Randy"})
+            assert created.status_code == 201
+            print(client.get(f"/user/{created.body['id']}").body)
+
+    Every request waits for its answer at most ``timeout`` seconds, then
+    raises :class:`RequestTimeout`; one request may wait longer or shorter::
+
+        client.get("/report", timeout=60)
+
+    A client may be shared by several threads.
+
     :param url: the server, e.g. ``"http://127.0.0.1:5000"``.
-    :param headers: handshake headers.
-    :param cookies: cookies for the handshake (the socket's session).
+    :param headers: handshake headers; every socket request carries them
+        (``Authorization: Bearer <token>`` is seen by the server as
+        ``current_socket.auth == {"token": "<token>"}`` when no ``auth`` is given).
+    :param cookies: cookies for the handshake: the session of the socket's
+        requests is the session these cookies name.
     :param auth: the Socket.IO ``auth`` payload, seen by the server as
-        ``current_socket.auth``.
-    :param timeout: seconds to wait for each answer, unless a request says otherwise.
-    :param transports: ``("websocket",)`` by default; add ``"polling"`` to start
-        with HTTP long-polling as browsers do.
+        ``current_socket.auth`` and by its connect hooks.
+    :param timeout: seconds to wait for the connection and for each answer,
+        unless a request says otherwise.
+    :param transports: ``("websocket",)`` by default; ``("polling", "websocket")``
+        starts with HTTP long-polling and upgrades, as browsers do.
     :param reconnection: reconnect after the connection drops.
+    :param socketio_path: the Socket.IO endpoint on the server.
+    :raises ConnectionRefused: the server could not be reached or refused the socket.
     """
 
     def __init__(
@@ -67,9 +132,22 @@ class Client:
     ) -> None:
         self.url = url
         self.timeout = timeout
+        #: The underlying ``socketio.Client``, for what this class does not offer.
         self.sio = socketio.Client(reconnection=reconnection)
-        self._refusal: list[Any] = []
-        self.sio.on("connect_error", self._refusal.append)
+        self._pending: set[_Pending] = set()
+        self._disconnect_handlers: list[Callable[..., Any]] = []
+        # python-socketio's client warns that concurrent emits may interleave
+        # the packets of a binary message: one sender at a time.
+        self._send_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        refusals: list[Any] = []
+
+        def connect_failed(data: Any = None) -> None:
+            refusals.append(data)
+            self._shorten_close_wait()  # python-socketio disconnects before raising
+
+        self.sio.on("connect_error", connect_failed)
+        self.sio.on("disconnect", self._disconnected)
         handshake = dict(headers or {})
         if cookies:
             handshake["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
@@ -83,20 +161,12 @@ class Client:
                 wait_timeout=timeout,
             )
         except exceptions.ConnectionError as exc:
-            self.sio.disconnect()
-            raise ConnectionRefused(self._refusal_reason() or str(exc)) from None
-
-    def _refusal_reason(self) -> str | None:
-        for data in self._refusal:
-            if isinstance(data, dict) and data.get("message"):
-                return str(data["message"])
-            if data:
-                return str(data)
-        return None
+            self._disconnect()
+            raise _refused(url, refusals, exc) from None
 
     @property
     def sid(self) -> str | None:
-        """The socket's id, as the server knows it."""
+        """The socket's id, as the server knows it (``current_socket.id``)."""
         return self.sio.get_sid("/")  # type: ignore[no-any-return]
 
     @property
@@ -114,25 +184,31 @@ class Client:
     ) -> Response:
         """Make a socket request and wait for its answer.
 
+        ::
+
+            response = client.request("PATCH", "/user/7", {"name": "Amanda"})
+
+        :param data: the query string for GET, HEAD, DELETE and OPTIONS, the
+            JSON body for POST, PUT and PATCH.
+        :param headers: headers of this request, on top of the handshake's.
+        :param timeout: seconds to wait for the answer (default: the client's).
         :raises RequestTimeout: no answer within ``timeout`` seconds.
-        :raises Disconnected: the socket is not connected.
+        :raises Disconnected: the socket is not connected, or disconnected
+            before the answer came.
         """
         payload: dict[str, Any] = {"method": method.upper(), "url": url}
         if data is not None:
             payload["data"] = data
         if headers is not None:
             payload["headers"] = dict(headers)
-        wait = self.timeout if timeout is None else timeout
-        try:
-            jwr = self.sio.call(method.lower(), payload, timeout=wait)
-        except exceptions.TimeoutError:
-            raise RequestTimeout(f"no answer to {method.upper()} {url} within {wait} s") from None
-        except exceptions.BadNamespaceError:
-            raise Disconnected(f"cannot send {method.upper()} {url}: the socket is not connected") from None
-        return Response.from_jwr(jwr)
+        what = f"{method.upper()} {url}"
+        return Response.from_jwr(self._call(method.lower(), payload, what, timeout))
 
     def get(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
-        """A GET socket request; ``data`` becomes the query string."""
+        """A GET socket request; ``data`` becomes the query string.
+
+        ``client.get("/user", {"where": {"name": "Randy"}, "limit": 2})``
+        """
         return self.request("GET", url, data, headers, timeout)
 
     def post(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
@@ -154,27 +230,143 @@ class Client:
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Call ``handler`` with the data of every ``event`` the server sends.
 
-        Usable as a decorator: ``@client.on("message")``.
+        ::
+
+            client.on("message", lambda message: print(message["verb"]))
+
+            @client.on("user")
+            def user_changed(message):
+                ...
+
+        Handlers run on the client's receiving thread: keep them short.
+        ``"disconnect"`` handlers (several may be registered) get the reason.
+        A later handler for any other event replaces the earlier one.
         """
         if handler is None:
             return lambda fn: self.on(event, fn)
-        self.sio.on(event, handler)
+        if event == "disconnect":
+            self._disconnect_handlers.append(handler)
+        else:
+            self.sio.on(event, handler)
         return handler
 
     def emit(self, event: str, *args: Any, timeout: float | None = None) -> Any:
-        """Emit a raw event and wait for the server's acknowledgement."""
-        wait = self.timeout if timeout is None else timeout
-        try:
-            return self.sio.call(event, args[0] if len(args) == 1 else args or None, timeout=wait)
-        except exceptions.TimeoutError:
-            raise RequestTimeout(f"no acknowledgement of {event!r} within {wait} s") from None
+        """Emit a raw event and return the server's acknowledgement.
+
+        For events the app handles with ``@sockpub.socketio.on(event)``, and
+        for talking the wire protocol directly::
+
+            jwr = client.emit("get", {"method": "GET", "url": "/echo"})
+
+        :raises RequestTimeout: no acknowledgement within ``timeout`` seconds.
+        :raises Disconnected: the socket is not connected, or disconnected
+            before the acknowledgement came.
+        """
+        data = args[0] if len(args) == 1 else args or None
+        return self._call(event, data, f"event {event!r}", timeout)
 
     def close(self) -> None:
-        """Disconnect."""
-        self.sio.disconnect()
+        """Disconnect; requests still waiting raise :class:`Disconnected`."""
+        self._disconnect()
+        self._abandon_pending("the client closed the socket")
 
     def __enter__(self) -> Client:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+    def _disconnect(self) -> None:
+        self._shorten_close_wait()
+        self._wait_until_sent()
+        if getattr(self.sio.eio, "current_transport", None) != "polling":
+            self.sio.disconnect()
+            return
+        # Over long-polling, python-engineio sends the close packets, then
+        # waits for its pending poll to return. Should those packets be lost
+        # anyway (see _wait_until_sent), the server ends that poll only at its
+        # next ping, 25 s later: do not wait for that.
+        closing = threading.Thread(target=self.sio.disconnect, daemon=True)
+        closing.start()
+        closing.join(timeout=POLLING_CLOSE_WAIT)
+
+    def _wait_until_sent(self, timeout: float = 1.0) -> None:
+        """Wait (a little) until python-engineio's writer has sent every queued packet.
+
+        Its writer stops as soon as a disconnect begins, dropping packets
+        still queued, the Socket.IO disconnect among them, when it is busy
+        sending an earlier one at that moment. Starting with an idle writer
+        makes that much rarer.
+        """
+        queue = getattr(self.sio.eio, "queue", None)
+        deadline = time.monotonic() + timeout
+        while getattr(queue, "unfinished_tasks", 0) and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+    def _shorten_close_wait(self) -> None:
+        websocket = getattr(self.sio.eio, "ws", None)
+        if websocket is not None:
+            # python-engineio closes its WebSocket with websocket-client's
+            # default wait of 3 s for the server's closing frame. Under
+            # Werkzeug and gevent's pywsgi (without gevent-websocket) that
+            # frame never comes and the TCP connection stays open, so every
+            # close took 3 s. The server has had our Engine.IO close packet
+            # and closing frame by then: a short wait is enough.
+            websocket.close = partial(type(websocket).close, websocket, timeout=CLOSE_WAIT)
+
+    def _call(self, event: str, data: Any, what: str, timeout: float | None) -> Any:
+        """Emit ``event`` and wait for its acknowledgement; its single argument, or a tuple."""
+        wait = self.timeout if timeout is None else timeout
+        pending = _Pending()
+        with self._state_lock:
+            self._pending.add(pending)
+        try:
+            try:
+                with self._send_lock:
+                    self.sio.emit(event, data, callback=pending.answer)
+            except exceptions.BadNamespaceError:
+                raise Disconnected(f"cannot send {what}: the socket is not connected") from None
+            if not pending.answered.wait(wait):
+                raise RequestTimeout(f"no answer to {what} within {wait:g} s")
+        finally:
+            with self._state_lock:
+                self._pending.discard(pending)
+        if pending.disconnect_reason is not None:
+            raise Disconnected(f"no answer to {what}: {pending.disconnect_reason}")
+        args = pending.args
+        return args[0] if len(args) == 1 else (args or None)
+
+    def _disconnected(self, reason: str | None = None) -> None:
+        self._abandon_pending(f"the socket disconnected ({reason or 'no reason given'})")
+        for handler in list(self._disconnect_handlers):
+            handler(reason)
+
+    def _abandon_pending(self, reason: str) -> None:
+        with self._state_lock:
+            pending, self._pending = self._pending, set()
+        for request in pending:
+            request.abandon(reason)
+
+
+def _refused(url: str, refusals: list[Any], error: Exception) -> ConnectionRefused:
+    """The error for a failed connection, from the ``connect_error`` events it gave."""
+    for refusal in refusals:
+        if isinstance(refusal, dict) and refusal.get("message"):
+            # A CONNECT_ERROR packet: the server's connect handlers said no.
+            return ConnectionRefused(f"{url} refused the socket: {refusal['message']}", refusal.get("data"))
+    reasons = [str(refusal) for refusal in refusals if refusal] or [str(error)]
+    cause = _os_error(error)
+    detail = f" ({cause})" if cause is not None else ""
+    return ConnectionRefused(f"could not connect to {url}: {reasons[0]}{detail}")
+
+
+def _os_error(error: BaseException) -> OSError | None:
+    """The network error under python-socketio's and engine.io's vaguer ones, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

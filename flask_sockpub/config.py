@@ -12,8 +12,8 @@ from typing import Any
 #: ``amqp://...``, anything Flask-SocketIO accepts). ``None``: one process.
 MESSAGE_QUEUE: str | None = None
 
-#: Origins allowed to open a socket: a list of origins, or ``"*"`` to allow any.
-#: ``None`` allows the server's own origin only.
+#: Origins allowed to open a socket besides the server's own: a list of origins,
+#: or ``"*"`` to allow any. ``None`` allows the server's own origin only.
 CORS_ALLOWED_ORIGINS: str | list[str] | None = None
 
 #: ``"message"``: the seed's ``{model, verb, id, data}`` on event ``message``;

@@ -8,6 +8,22 @@ from werkzeug.exceptions import HTTPException
 VIRTUAL_KEY = "sockpub.socket"
 
 
+class MalformedPayload:
+    """Stands in for the data of a Socket.IO packet that could not be decoded.
+
+    :mod:`flask_sockpub.packets` puts it where the packet's arguments would
+    have been, so the handler can answer the client with ``reason``.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"MalformedPayload({self.reason!r})"
+
+
 class BadPayload(Exception):
     """A socket request that cannot be replayed; answered with a 4xx JWR."""
 

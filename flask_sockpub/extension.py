@@ -1,9 +1,11 @@
 """``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -11,18 +13,21 @@ from flask import Flask
 from . import config
 from .errors import install_error_handler
 from .nodelay import NoDelay
-from .packets import MALFORMED_EVENT, Packet
+from .origins import origin_policy
+from .packets import MALFORMED_EVENT, UNACKED_EVENT, Packet
 from .payload import METHODS
 from .pubsub import ModelRooms, model_rooms
 from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
 from .sessions import session_interface
-from .virtual import answer, answer_malformed, answer_unknown
+from .virtual import answer, answer_malformed, answer_unacked, answer_unknown
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
     from socketio import Server as SocketIOServer
 
     from .testing import SocketTestClient
+
+logger = logging.getLogger("flask_sockpub")
 
 
 @dataclass
@@ -99,6 +104,12 @@ class SockPub:
         self.register_handlers(server)
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
+        elif self.socketio.async_mode == "gevent" and find_spec("geventwebsocket") is not None:
+            logger.warning(
+                "SOCKPUB_WEBSOCKET_COMPRESSION is on, but under gevent Flask-SocketIO serves "
+                "WebSockets with gevent-websocket, which never compresses (uninstall "
+                "gevent-websocket to have simple-websocket serve them)"
+            )
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
@@ -118,10 +129,13 @@ class SockPub:
             raise ValueError(f"async_mode must be one of {ASYNC_MODES}, not {async_mode!r}")
         options: dict[str, Any] = {
             "async_mode": async_mode,
-            "cors_allowed_origins": app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"],
+            "cors_allowed_origins": origin_policy(app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"]),
             "max_http_buffer_size": config.transport_limit(max_payload),
             "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
             "serializer": Packet,
+            # Plain handlers open and save the socket's session through SockPub's
+            # session interface, like virtual requests (see sessions.py).
+            "manage_session": False,
         }
         options.update(self.socketio_options)
         options["async_mode"] = async_mode
@@ -137,6 +151,7 @@ class SockPub:
         for method in METHODS:
             server.on(method, partial(answer, server, method))
         server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+        server.on(UNACKED_EVENT, partial(answer_unacked, server))
         server.on("*", partial(self.answer_other_event, server))
         server.on("connect", self.socketio.connected)
         server.on("disconnect", self.socketio.disconnected)
@@ -149,28 +164,48 @@ class SockPub:
         namespace = server.namespace_handlers.get("/")
         if namespace is not None:
             return namespace.trigger_event(event, sid, *args)
-        return answer_unknown(event)
+        return answer_unknown(event, sid)
 
     def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         """Register a function run when a socket connects; it may refuse the socket.
 
         The function gets the ``auth`` payload (``None`` if the client sent
-        none; a ``{"token": ...}`` dict for an ``Authorization: Bearer``
+        none; ``{"token": ...}`` for an ``Authorization: Bearer ...``
         handshake header) and runs in a request context of the handshake, so
-        ``request.headers`` and ``session`` are there. Returning ``False``
-        refuses the socket; raising ``flask_socketio.ConnectionRefusedError``
-        refuses it with a reason the client sees::
+        ``request.headers``, ``request.sid`` and ``session`` are there. Returning
+        ``False`` refuses the socket; raising
+        ``flask_socketio.ConnectionRefusedError`` refuses it with a reason the
+        client sees (not Python's built-in exception of the same name, which
+        counts as a failure of the hook: the client is told "internal server
+        error")::
+
+            from flask_socketio import ConnectionRefusedError
 
             @sockpub.on_connect
             def check_token(auth):
-                if not valid(auth):
+                if auth is None:
+                    return                    # anonymous sockets are welcome
+                if not valid(auth.get("token")):
                     raise ConnectionRefusedError("invalid token")
+
+        Views read the payload later as ``current_socket.auth``. Hooks and
+        ``@sockpub.socketio.on("connect")`` handlers run in the order they
+        were registered; the first refusal wins.
         """
         self.socketio.connect_handlers.append(handler)
         return handler
 
     def on_disconnect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """Register a function run when a socket disconnects; it gets the reason."""
+        """Register a function run when a socket disconnects; it gets the reason.
+
+        It runs in a request context of the socket's handshake;
+        ``current_socket`` is the socket that leaves. A hook that fails is
+        logged, and the others still run::
+
+            @sockpub.on_disconnect
+            def gone(reason):
+                broadcast("presence", {"left": current_socket.id})
+        """
         self.socketio.disconnect_handlers.append(handler)
         return handler
 

@@ -1,11 +1,17 @@
 """The Socket.IO packet codec SockPub's server uses.
 
-python-socketio decodes every packet before any handler runs, so a packet whose
-JSON cannot be parsed (nested too deep, invalid surrogates, not JSON at all)
-would raise inside python-socketio, where nobody can answer the client. This
-packet class decodes with orjson (fast, and bounded at 1,024 levels of nesting)
-and turns an event whose JSON is broken into the event ``MALFORMED_EVENT``, which
-SockPub answers with a 400 JWR under the packet's own acknowledgement id.
+python-socketio decodes every packet before any handler runs, so a packet it
+cannot use (JSON nested too deep, invalid surrogates, not JSON at all, an event
+that is not an array starting with its name) would raise inside python-socketio,
+where nobody can answer the client. This packet class decodes with orjson
+(fast, and bounded at 1,024 levels of nesting) and turns such an event into the
+event ``MALFORMED_EVENT``, carrying a :class:`~flask_sockpub.errors.MalformedPayload`,
+which SockPub answers with a 400 JWR under the packet's own acknowledgement id.
+
+python-socketio does not tell a handler whether the client asked for an
+acknowledgement. A socket request sent without one is delivered here as the
+event ``UNACKED_EVENT``, its method name first among the arguments, so SockPub
+still replays it (as Sails does) and logs that its answer goes nowhere.
 
 It is given to python-socketio as ``serializer=``, so it applies to SockPub's
 server only, not process-wide as python-socketio's ``json=`` option would.
@@ -19,22 +25,21 @@ from typing import Any
 import orjson
 from socketio import packet
 
+from .errors import MalformedPayload as MalformedPayload  # re-exported: decoding produces it
+from .payload import METHODS, json_kind
+
 logger = logging.getLogger("flask_sockpub")
 
-#: The event a packet with unparseable JSON is delivered as.
+#: The event a packet that cannot be decoded is delivered as.
 MALFORMED_EVENT = "sockpub:malformed"
+#: The event a socket request without an acknowledgement id is delivered as.
+UNACKED_EVENT = "sockpub:unacked"
+#: Most binary attachments one event may announce; python-socketio holds them
+#: all in memory until the last one arrives.
+MAX_ATTACHMENTS = 100
 
-
-class MalformedPayload:
-    """Stands in for the data of a packet whose JSON could not be decoded."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return f"MalformedPayload({self.reason!r})"
+EVENT_TYPES = (packet.EVENT, packet.BINARY_EVENT)
+_REQUEST_EVENTS = frozenset(METHODS)
 
 
 def dumps(obj: Any, **_: Any) -> str:
@@ -59,21 +64,60 @@ class JSONCodec:
     loads = staticmethod(loads)
 
 
+def event_problem(data: Any) -> str | None:
+    """What is wrong with the decoded data of an event packet, or ``None``."""
+    if not isinstance(data, list):
+        return f"a Socket.IO event must be an array [name, ...arguments], not {json_kind(data)}"
+    if not data:
+        return "a Socket.IO event must name its event: the array is empty"
+    if not isinstance(data[0], str):
+        return f"the event name must be a string, not {json_kind(data[0])}"
+    return None
+
+
 class Packet(packet.Packet):
-    """A Socket.IO packet whose broken JSON is answered, not raised."""
+    """A Socket.IO packet whose broken content is answered, not raised."""
 
     json = JSONCodec
+    # Set by python-socketio; declared for the type checker.
+    packet_type: int
+    data: Any
+    namespace: str | None
+    id: int | None
 
     def decode(self, encoded_packet: str | bytes) -> int:
         try:
-            return super().decode(encoded_packet) or 0
-        except ValueError as exc:
+            attachments = super().decode(encoded_packet) or 0
+        except (ValueError, TypeError) as exc:
             # super() has set packet_type, namespace and id before reaching the
             # JSON, so the answer can go back under the right ack id.
-            if self.packet_type not in (packet.EVENT, packet.CONNECT):
+            if self.packet_type not in (*EVENT_TYPES, packet.CONNECT):
                 raise
-            reason = f"the packet is not valid JSON ({exc})"
-            logger.info("malformed packet: %s", reason)
-            data: Any = MalformedPayload(reason)
-            self.data = [MALFORMED_EVENT, data] if self.packet_type == packet.EVENT else data
-            return 0
+            if isinstance(exc, orjson.JSONDecodeError):
+                return self.malformed(f"the packet is not valid JSON ({exc})")
+            return self.malformed(f"the packet is not a valid Socket.IO packet ({exc})")
+        if self.packet_type not in EVENT_TYPES:
+            return attachments
+        problem = event_problem(self.data)
+        if problem is None and attachments > MAX_ATTACHMENTS:
+            problem = f"{attachments} binary attachments; the limit is {MAX_ATTACHMENTS}"
+        if problem is not None:
+            return self.malformed(problem)
+        if attachments == 0:
+            # A binary event announcing no attachment would wait forever for one,
+            # and every later packet of the socket would fail as "unexpected".
+            self.packet_type = packet.EVENT
+        if self.id is None and self.namespace in (None, "/") and self.data[0].lower() in _REQUEST_EVENTS:
+            self.data = [UNACKED_EVENT, *self.data]
+        return attachments
+
+    def malformed(self, reason: str) -> int:
+        """Make this packet deliver ``reason`` as ``MALFORMED_EVENT`` (or a refused connect)."""
+        logger.debug("malformed packet: %s", reason)
+        data = MalformedPayload(reason)
+        if self.packet_type == packet.CONNECT:
+            self.data = data
+        else:
+            self.packet_type = packet.EVENT
+            self.data = [MALFORMED_EVENT, data]
+        return 0

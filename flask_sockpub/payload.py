@@ -13,8 +13,7 @@ from urllib.parse import quote, unquote, urlencode
 
 import orjson
 
-from .errors import BadPayload
-from .packets import MalformedPayload, loads
+from .errors import BadPayload, MalformedPayload
 
 #: The events a socket request may be sent as (compared case-insensitively).
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -81,7 +80,7 @@ def parse_request(
         if not isinstance(data, dict):
             raise BadPayload(
                 f"data for a {method} request must be an object (it becomes the query "
-                f"string), not {_kind(data)}"
+                f"string), not {json_kind(data)}"
             )
         extra = query_string(data)
         if len(extra) > max_payload:
@@ -129,12 +128,12 @@ def _payload_object(args: tuple[Any, ...]) -> dict[str, Any]:
         raise BadPayload(payload.reason)
     if isinstance(payload, str):
         try:
-            payload = loads(payload)
+            payload = orjson.loads(payload)
         except ValueError as exc:
             raise BadPayload(f"the payload string is not valid JSON ({exc})") from None
     if not isinstance(payload, dict):
         raise BadPayload(
-            f"the payload must be an object {{method, url, data, headers}}, not {_kind(payload)}"
+            f"the payload must be an object {{method, url, data, headers}}, not {json_kind(payload)}"
         )
     return payload
 
@@ -143,7 +142,7 @@ def _checked_url(url: Any, max_url_length: int) -> str:
     if url is None:
         raise BadPayload("the payload has no url")
     if not isinstance(url, str):
-        raise BadPayload(f"url must be a string, not {_kind(url)}")
+        raise BadPayload(f"url must be a string, not {json_kind(url)}")
     if len(url) > max_url_length:
         raise BadPayload(f"url is {len(url)} characters long; the limit is {max_url_length}", 414)
     if _CONTROL.search(url):
@@ -162,7 +161,7 @@ def _checked_headers(headers: Any) -> dict[str, str]:
     if headers is None:
         return {}
     if not isinstance(headers, dict):
-        raise BadPayload(f"headers must be an object of strings, not {_kind(headers)}")
+        raise BadPayload(f"headers must be an object of strings, not {json_kind(headers)}")
     if len(headers) > MAX_HEADERS:
         raise BadPayload(f"{len(headers)} headers; the limit is {MAX_HEADERS}", 431)
     checked: dict[str, str] = {}
@@ -170,7 +169,7 @@ def _checked_headers(headers: Any) -> dict[str, str]:
         if not _TOKEN.match(name):
             raise BadPayload(f"header name {name[:80]!r} is not a valid HTTP header name")
         if not isinstance(value, str):
-            raise BadPayload(f"header {name!r} must be a string, not {_kind(value)}")
+            raise BadPayload(f"header {name!r} must be a string, not {json_kind(value)}")
         if len(value) > MAX_HEADER_LENGTH:
             raise BadPayload(f"header {name!r} is longer than {MAX_HEADER_LENGTH} characters", 431)
         if _CONTROL.search(value.replace("\t", " ")):
@@ -184,10 +183,10 @@ def _checked_headers(headers: Any) -> dict[str, str]:
 def _encoded_body(data: Any, content_type: str) -> bytes:
     if content_type.partition(";")[0].strip().lower() == FORM_CONTENT_TYPE:
         if not isinstance(data, dict):
-            raise BadPayload(f"form-encoded data must be an object, not {_kind(data)}")
+            raise BadPayload(f"form-encoded data must be an object, not {json_kind(data)}")
         return query_string(data).encode()
     if not isinstance(data, (dict, list)):
-        raise BadPayload(f"data must be an object or an array, not {_kind(data)}")
+        raise BadPayload(f"data must be an object or an array, not {json_kind(data)}")
     return _json_bytes(data)
 
 
@@ -198,7 +197,8 @@ def _json_bytes(value: Any) -> bytes:
         raise BadPayload(f"data cannot be sent as JSON ({exc})") from None
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """What kind of JSON value ``value`` is, for error messages: "a number", "null"..."""
     if value is None:
         return "null"
     if isinstance(value, bool):

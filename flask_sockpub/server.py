@@ -1,6 +1,7 @@
 """Flask-SocketIO's server as SockPub runs it: async mode, lifecycle handlers, serving."""
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Iterable
@@ -11,6 +12,7 @@ from flask import Flask
 from socketio.exceptions import ConnectionRefusedError
 
 from .packets import MalformedPayload
+from .sessions import mark_connection
 from .sockets import AUTH_KEY
 
 logger = logging.getLogger("flask_sockpub")
@@ -66,6 +68,15 @@ class SocketIO(flask_socketio.SocketIO):
 
         return register
 
+    def _handle_event(self, handler: Callable[..., Any], message: str, namespace: str, sid: str, *args: Any) -> Any:
+        # Every plain handler runs here, in a request context Flask-SocketIO
+        # pushes on the handshake environ: mark that environ so SockPub's
+        # session interface opens the socket's session for it.
+        environ = self.server.get_environ(sid, namespace=namespace)
+        if environ:
+            mark_connection(environ["flask.app"], environ)
+        return super()._handle_event(handler, message, namespace, sid, *args)
+
     def connected(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool | None:
         """python-socketio's connect handler: keep ``auth``, then run the app's handlers."""
         if isinstance(auth, MalformedPayload):
@@ -90,15 +101,35 @@ class SocketIO(flask_socketio.SocketIO):
         return None
 
     def disconnected(self, sid: str, reason: str | None = None) -> None:
-        """python-socketio's disconnect handler: run the app's handlers."""
+        """python-socketio's disconnect handler: run the app's handlers.
+
+        Each handler runs even when an earlier one fails: python-socketio only
+        takes the socket out of its rooms after this returns, so an exception
+        escaping here would leave it behind.
+        """
         for handler in self.disconnect_handlers:
+            args = (reason,) if takes_reason(handler) else ()
             try:
-                self._handle_event(handler, "disconnect", "/", sid, reason)
-            except TypeError:  # a handler of the older, argument-less kind
-                self._handle_event(handler, "disconnect", "/", sid)
+                self._handle_event(handler, "disconnect", "/", sid, *args)
+            except Exception:
+                logger.exception("a disconnect handler of socket %s failed", sid)
         namespace = self.server.namespace_handlers.get("/")
         if namespace is not None:
-            namespace.trigger_event("disconnect", sid, reason)
+            try:
+                namespace.trigger_event("disconnect", sid, reason)
+            except Exception:
+                logger.exception("the namespace's disconnect handler of socket %s failed", sid)
+
+
+def takes_reason(handler: Callable[..., Any]) -> bool:
+    """Whether a disconnect handler takes the reason (newer) or nothing (older style)."""
+    try:
+        inspect.signature(handler).bind("reason")
+    except TypeError:
+        return False
+    except ValueError:  # no signature to inspect (some builtins): assume the newer style
+        return True
+    return True
 
 
 class DeclineCompression:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass
@@ -251,6 +251,20 @@ class Inbox:
             if not self._changed.wait_for(lambda: len(self.items) >= count, timeout):
                 raise TimeoutError(f"{len(self.items)} of {count} events arrived within {timeout} s: {self.items}")
             return list(self.items)
+
+    def wait_for(self, wanted: Callable[[Received], bool], timeout: float = 5.0) -> Received:
+        """Wait until an event that is ``wanted`` arrived; return the first such event.
+
+        For sockets that hear other tests' events too::
+
+            left = inbox.wait_for(lambda item: item.data.get("left") == sid)
+
+        :raises TimeoutError: none arrived within ``timeout`` seconds.
+        """
+        with self._changed:
+            if not self._changed.wait_for(lambda: any(wanted(item) for item in self.items), timeout):
+                raise TimeoutError(f"no wanted event arrived within {timeout} s: {self.items}")
+            return next(item for item in self.items if wanted(item))
 
     def quiet(self, period: float = 0.3) -> list[Received]:
         """Wait ``period`` seconds and return what arrived: for checking that nothing more comes."""

@@ -16,17 +16,9 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from flask import Flask
 
-from .errors import VIRTUAL_KEY, BadPayload
-from .packets import MalformedPayload
+from .errors import VIRTUAL_KEY, BadPayload, MalformedPayload
 from .payload import METHODS, SocketRequest, is_legacy, parse_request
-from .sessions import (
-    COOKIE_KEY,
-    REQUEST_SESSION_KEY,
-    keeps_session_on_socket,
-    remember_session_cookie,
-    session_interface,
-    socket_session,
-)
+from .sessions import keep_session_cookie, use_socket_session
 from .sockets import Socket
 
 if TYPE_CHECKING:
@@ -57,12 +49,19 @@ HANDSHAKE_ONLY = frozenset(
 
 JWR = dict[str, Any]
 
+#: Ends the access-log line of a request whose client asked for no answer.
+UNACKNOWLEDGED_NOTE = " (no acknowledgement asked: answer dropped)"
 
-def answer(server: socketio.Server, event: str, sid: str, *args: Any) -> JWR | str:
+
+def answer(server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True) -> JWR | str:
     """Answer socket event ``event`` from socket ``sid``: the acknowledgement's value.
 
     This is the boundary: whatever happens below, the client gets an answer
     and the server keeps serving.
+
+    :param acknowledged: ``False`` when the client sent no acknowledgement id:
+        the request is replayed all the same and its access-log line says
+        that the answer went nowhere.
     """
     legacy = is_legacy(args)
     connection = server.get_environ(sid)
@@ -70,13 +69,16 @@ def answer(server: socketio.Server, event: str, sid: str, *args: Any) -> JWR | s
         return error_answer(410, "the socket is no longer connected", legacy)
     app: Flask = connection["flask.app"]
     state: SockPubState = app.extensions["sockpub"]
+    unanswered = "" if acknowledged else UNACKNOWLEDGED_NOTE
     started = perf_counter()
     try:
         request = parse_request(
             event, args, max_payload=state.max_payload, max_url_length=state.max_url_length
         )
     except BadPayload as exc:
-        access_log.info("%s %s <bad payload> %d %s", sid, event.upper(), exc.status, exc.message)
+        access_log.info(
+            "%s %s <bad payload> %d %s%s", sid, event.upper(), exc.status, exc.message, unanswered
+        )
         return error_answer(exc.status, exc.message, legacy)
     socket = Socket(server, sid)
     try:
@@ -88,8 +90,8 @@ def answer(server: socketio.Server, event: str, sid: str, *args: Any) -> JWR | s
     else:
         jwr = response_jwr(status, headers, body, request.method)
     access_log.info(
-        "%s %s %s %d %.2fms", sid, request.method, request.url, status,
-        (perf_counter() - started) * 1000,
+        "%s %s %s %d %.2fms%s", sid, request.method, request.url, status,
+        (perf_counter() - started) * 1000, unanswered,
     )  # fmt: skip
     if legacy:
         return legacy_answer(jwr, body)
@@ -97,17 +99,29 @@ def answer(server: socketio.Server, event: str, sid: str, *args: Any) -> JWR | s
 
 
 def answer_malformed(server: socketio.Server, sid: str, *args: Any) -> JWR:
-    """Answer a packet whose JSON could not be decoded (see :mod:`flask_sockpub.packets`)."""
+    """Answer a packet that could not be decoded (see :mod:`flask_sockpub.packets`)."""
     reason = args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    access_log.info("%s <malformed packet> 400 %s", sid, reason)
     return error_jwr(400, reason)
 
 
-def answer_unknown(event: str) -> JWR:
+def answer_unacked(server: socketio.Server, sid: str, event: Any = None, *args: Any) -> JWR | str:
+    """Replay a socket request sent without an acknowledgement id; its answer goes nowhere.
+
+    Sails replays such requests too: a client may fire and forget. The one
+    access-log line of the request says that nobody got the answer.
+    """
+    if not isinstance(event, str) or event.lower() not in METHODS:
+        return answer_unknown(str(event), sid)
+    return answer(server, event.lower(), sid, *args, acknowledged=False)
+
+
+def answer_unknown(event: str, sid: str | None = None) -> JWR:
     """Answer an event that is neither a socket request nor handled by the app."""
     known = ", ".join(METHODS)
-    return error_jwr(
-        400, f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
-    )
+    message = f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
+    access_log.info("%s <unknown event> 400 %s", sid, message)
+    return error_jwr(400, message)
 
 
 def dispatch(
@@ -116,8 +130,6 @@ def dispatch(
     """Run ``request`` through the app; return status, headers and body."""
     environ = request_environ(connection, request)
     environ[VIRTUAL_KEY] = socket
-    interface = session_interface(app)
-    server_side_session = not keeps_session_on_socket(interface)
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -125,11 +137,7 @@ def dispatch(
         return refuse_write
 
     with app.app_context():
-        if server_side_session:
-            if COOKIE_KEY in connection:
-                environ["HTTP_COOKIE"] = connection[COOKIE_KEY]
-        else:
-            environ[REQUEST_SESSION_KEY] = socket_session(app, interface, connection)
+        interface = use_socket_session(app, connection, environ)
         # Flask's own wsgi_app, not app.wsgi_app: Flask-SocketIO wraps the latter.
         chunks = Flask.wsgi_app(app, environ, start_response)
         try:
@@ -139,10 +147,7 @@ def dispatch(
             if close is not None:
                 close()
     status, headers = started
-    if server_side_session:
-        set_cookies = [value for name, value in headers if name.lower() == "set-cookie"]
-        if set_cookies:
-            remember_session_cookie(app, interface, connection, set_cookies)
+    keep_session_cookie(app, interface, connection, headers)
     return int(status[:3]), headers, body
 
 

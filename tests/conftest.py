@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: apps, test sockets, real servers, real clients."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,3 +53,42 @@ def socket(request: pytest.FixtureRequest) -> Any:
     if request.param == "test_client":
         return request.getfixturevalue("test_socket")
     return request.getfixturevalue("real_socket")
+
+
+#: Servers of tests/apps/clients.py that tests can ask for by name (with
+#: ``indirect=True``): the async mode, and whether gevent-websocket is hidden so
+#: that gevent serves WebSockets with simple-websocket.
+SERVER_VARIANTS = {
+    "threading": ("threading", False),
+    "gevent": ("gevent", False),
+    "gevent+simple-websocket": ("gevent", True),
+    "eventlet": ("eventlet", False),
+}
+
+
+@pytest.fixture(scope="session")
+def clients_server() -> Iterator[LiveServer]:
+    """tests/apps/clients.py served under gevent (the mode the docs recommend) for the session."""
+    with live_server("tests.apps.clients:create_app", async_mode="gevent") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def variant_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """tests/apps/clients.py served in the variant of :data:`SERVER_VARIANTS` named by the parameter."""
+    if request.param == "gevent":
+        yield request.getfixturevalue("clients_server")
+        return
+    async_mode, hide_gevent_websocket = SERVER_VARIANTS[request.param]
+    env = {}
+    if hide_gevent_websocket:
+        hidden = tmp_path_factory.mktemp("without-gevent-websocket")
+        (hidden / "geventwebsocket").mkdir()
+        (hidden / "geventwebsocket" / "__init__.py").write_text(
+            'raise ImportError("gevent-websocket is hidden from this server by the tests")\n'
+        )
+        env["PYTHONPATH"] = os.pathsep.join([str(hidden), os.getcwd()])
+    with live_server("tests.apps.clients:create_app", async_mode=async_mode, env=env) as server:
+        yield server

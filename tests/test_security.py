@@ -1,0 +1,237 @@
+"""Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size."""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+from flask import Flask, request
+
+from flask_sockpub import SockPub, config
+from flask_sockpub.origins import origin_policy
+from flask_sockpub.server import EVENTLET_BACKLOG, EVENTLET_MAX_CONNECTIONS
+from flask_sockpub.testing import LiveServer, live_server
+from tests.raw_socket import RawSocket, Refused
+
+PIPELINE = "tests.apps.pipeline:create_app"
+ALLOWED = "http://allowed.example"
+FOREIGN = "http://evil.example"
+#: The pipeline app with compression on and one more allowed origin.
+CONFIGURED = {
+    "SOCKPUB_TEST_SOCKPUB_WEBSOCKET_COMPRESSION": "true",
+    "SOCKPUB_TEST_SOCKPUB_CORS_ALLOWED_ORIGINS": json.dumps([ALLOWED]),
+}
+#: Under gevent, Flask-SocketIO serves WebSockets with gevent-websocket when it is
+#: installed (it never compresses), else with simple-websocket.
+GEVENT_WEBSOCKET = importlib.util.find_spec("geventwebsocket") is not None
+
+ServerFactory = Callable[[str, bool], LiveServer]
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[ServerFactory]:
+    """``servers(async_mode, configured)``: the pipeline app served, started once per module."""
+    started: dict[tuple[str, bool], LiveServer] = {}
+    with ExitStack() as stack:
+
+        def server(async_mode: str, configured: bool) -> LiveServer:
+            key = (async_mode, configured)
+            if key not in started:
+                env = CONFIGURED if configured else None
+                started[key] = stack.enter_context(live_server(PIPELINE, async_mode=async_mode, env=env))
+            return started[key]
+
+        yield server
+
+
+def connects(server: LiveServer, origin: str) -> bool:
+    """Whether a socket whose handshake says ``Origin: <origin>`` connects and is answered."""
+    try:
+        raw = RawSocket(server.url, origin=origin)
+    except Refused:
+        return False
+    try:
+        return raw.call('["get",{"url":"/echo"}]')["statusCode"] == 200  # type: ignore[no-any-return]
+    finally:
+        raw.close()
+
+
+# Origins.
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_by_default_a_same_origin_socket_connects_and_a_foreign_one_is_refused(
+    servers: ServerFactory, async_mode: str
+) -> None:
+    server = servers(async_mode, False)
+    assert connects(server, server.url)
+    assert not connects(server, FOREIGN)
+    assert not connects(server, ALLOWED)
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_allowed_origins_connect_besides_the_same_origin_and_others_are_still_refused(
+    servers: ServerFactory, async_mode: str
+) -> None:
+    server = servers(async_mode, True)
+    assert connects(server, ALLOWED)
+    assert connects(server, server.url)
+    assert not connects(server, FOREIGN)
+
+
+@pytest.mark.parametrize(
+    ("setting", "origin", "host", "allowed"),
+    [
+        (None, "http://a.example", "a.example", True),
+        (None, "https://a.example", "a.example", False),
+        (None, "http://b.example", "a.example", False),
+        ([], "http://b.example", "a.example", False),
+        ("http://b.example/", "http://b.example", "a.example", True),
+        (["http://b.example"], "http://a.example", "a.example", True),
+        (["http://b.example"], "http://c.example", "a.example", False),
+        (None, None, "a.example", True),
+    ],
+)
+def test_origin_policy_allows_the_servers_own_origin_and_the_listed_ones(
+    setting: object, origin: str | None, host: str, allowed: bool
+) -> None:
+    policy = origin_policy(setting)  # type: ignore[arg-type]
+    assert callable(policy)
+    assert policy(origin, {"HTTP_HOST": host, "wsgi.url_scheme": "http"}) is allowed
+
+
+@pytest.mark.parametrize("setting", ["*", ["http://b.example", "*"]])
+def test_origin_policy_star_allows_every_origin(setting: object) -> None:
+    assert origin_policy(setting) == "*"  # type: ignore[arg-type]
+
+
+def test_origin_policy_refuses_settings_of_the_wrong_type() -> None:
+    with pytest.raises(TypeError, match="SOCKPUB_CORS_ALLOWED_ORIGINS"):
+        origin_policy(7)  # type: ignore[arg-type]
+
+
+# Per-message compression, seen in the WebSocket handshake itself.
+
+
+def websocket_upgrade(server: LiveServer) -> tuple[str, dict[str, str]]:
+    """Open a WebSocket offering permessage-deflate, as browsers do; the response's status line and headers."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    handshake = (
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+        connection.sendall(handshake.encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    status, *lines = received.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent", "eventlet"])
+def test_compression_is_declined_by_default(servers: ServerFactory, async_mode: str) -> None:
+    status, headers = websocket_upgrade(servers(async_mode, False))
+    assert status.split()[1] == "101"
+    assert "sec-websocket-extensions" not in headers
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent", "eventlet"])
+def test_compression_is_accepted_when_configured(servers: ServerFactory, async_mode: str) -> None:
+    server = servers(async_mode, True)
+    status, headers = websocket_upgrade(server)
+    assert status.split()[1] == "101"
+    if async_mode == "gevent" and GEVENT_WEBSOCKET:
+        # Documented: gevent-websocket never compresses, and SockPub says so at startup.
+        assert "sec-websocket-extensions" not in headers
+        assert "gevent-websocket" in server.log()
+    else:
+        assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+
+
+# eventlet's listen backlog and connection cap.
+
+
+def test_eventlet_serving_uses_sockpubs_backlog_and_connection_cap() -> None:
+    # In a child process, so that eventlet is never imported into the test process.
+    script = textwrap.dedent(
+        """
+        import eventlet
+        eventlet.monkey_patch()
+        import json
+        import eventlet.wsgi
+
+        seen = {}
+
+        def listen(address, backlog=50, **options):
+            seen["backlog"] = backlog
+            return "listener"
+
+        def server(listener, app, max_size=1024, **options):
+            seen["listener"] = listener
+            seen["max_size"] = max_size
+
+        eventlet.listen = listen
+        eventlet.wsgi.server = server
+        from tests.apps.pipeline import create_app
+
+        app = create_app()
+        app.extensions["sockpub"].sockpub.run(app, port=5000)
+        print(json.dumps(seen))
+        """
+    )
+    env = {**os.environ, "SOCKPUB_TEST_ASYNC_MODE": "eventlet", "PYTHONPATH": os.getcwd()}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"backlog": EVENTLET_BACKLOG, "listener": "listener", "max_size": EVENTLET_MAX_CONNECTIONS}
+    assert EVENTLET_BACKLOG > 50 and EVENTLET_MAX_CONNECTIONS > 1024  # eventlet's own defaults
+
+
+# HTTP bodies.
+
+
+def upload_app(**settings: object) -> Flask:
+    app = Flask(__name__)
+    app.config.update(settings)
+    SockPub(app)
+
+    @app.post("/upload")
+    def upload() -> dict[str, int]:
+        return {"size": len(request.get_data())}
+
+    return app
+
+
+def test_http_bodies_are_limited_when_the_app_sets_no_max_content_length() -> None:
+    app = upload_app()
+    assert app.config["MAX_CONTENT_LENGTH"] == config.DEFAULT_MAX_CONTENT_LENGTH
+    client = app.test_client()
+    assert client.post("/upload", data=b"x" * 1024).get_json() == {"size": 1024}
+    assert client.post("/upload", data=b"x" * (config.DEFAULT_MAX_CONTENT_LENGTH + 1)).status_code == 413
+
+
+def test_an_apps_own_max_content_length_is_kept() -> None:
+    app = upload_app(MAX_CONTENT_LENGTH=10)
+    client = app.test_client()
+    assert client.post("/upload", data=b"x" * 10).status_code == 200
+    assert client.post("/upload", data=b"x" * 11).status_code == 413
