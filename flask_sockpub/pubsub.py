@@ -18,6 +18,7 @@ from sqlalchemy.exc import NoInspectionAvailable
 from werkzeug.local import LocalProxy
 
 from . import messages
+from .coerce import TEXT, coerce, column_kind
 from .rooms import NAMESPACE, copy_members, emit, empty_room, enter, leave, members, model_room
 from .serialize import json_safe, serialize
 from .sockets import Socket, as_socket
@@ -88,10 +89,13 @@ class ModelRooms:
         self.identity = identity_of(model)
         #: The attribute holding the primary key (the message key is ``id`` whatever it is).
         self.key_attribute: str = mapper.get_property_by_column(column).key
+        #: The primary key column's SQLAlchemy type, which ids are converted through.
+        self.key_column_type = column.type
+        self._key_kind = column_kind(column.type)
         try:
-            self.key_type: type = column.type.python_type
+            self._key_python_type: type | None = column.type.python_type
         except NotImplementedError:
-            self.key_type = object
+            self._key_python_type = None
 
     def __repr__(self) -> str:
         return f"<ModelRooms {self.identity}>"
@@ -136,27 +140,16 @@ class ModelRooms:
         return self._converted(instance)
 
     def _converted(self, key: Any) -> Any:
-        kind = self.key_type
-        if isinstance(key, bool):
-            raise ValueError(f"{key!r} is not an id of {self.model.__name__}")
-        if kind is object or isinstance(key, kind):
-            return key
+        if type(key) is self._key_python_type:
+            return key  # already what the column holds: the common case, kept cheap
+        if self._key_kind is None:
+            return key  # a type ids cannot be converted to: taken as given
+        if self._key_kind == TEXT and isinstance(key, (int, uuid.UUID)) and not isinstance(key, bool):
+            key = str(key)  # subscribe(socket, 7) means "7" for a text key
         try:
-            if kind is int and isinstance(key, float):
-                if key.is_integer():
-                    return int(key)
-            elif kind is uuid.UUID and isinstance(key, str):
-                return uuid.UUID(key)
-            elif kind is str and isinstance(key, (int, uuid.UUID)):
-                return str(key)
-            elif isinstance(key, str):
-                return kind(key)
-        except (TypeError, ValueError):
-            pass
-        raise ValueError(
-            f"{key!r} is not an id of {self.model.__name__}: its primary key "
-            f"{self.key_attribute!r} holds {kind.__name__} values"
-        )
+            return coerce(key, self.key_column_type)
+        except ValueError as exc:
+            raise ValueError(f"{key!r} is not an id of {self.model.__name__}: {exc}") from None
 
     def _ids(self, instances: Any) -> list[Any]:
         if instances is CLASS_ROOM:

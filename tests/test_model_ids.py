@@ -61,7 +61,7 @@ def test_ids_are_converted_through_the_primary_key_columns_type(model: Any, give
     assert rooms.room(given) == rooms.room(expected)
 
 
-@pytest.mark.parametrize("given", ["seven", 7.5, True, None, {"name": "no id"}, b"7", [7]])
+@pytest.mark.parametrize("given", ["seven", 7.5, True, None, {"name": "no id"}, b"7", [7], "9" * 20])
 def test_ids_that_are_not_ids_of_the_model_are_refused(given: Any) -> None:
     with pytest.raises(ValueError, match="User"):
         User.room(given) if given is not None else SockPub().model(User).id_of(given)
