@@ -8,12 +8,16 @@ from __future__ import annotations
 from .extension import SockPub
 from .jwr import Response
 from .params import param
+from .pubsub import ModelRooms, PubSub
 from .rooms import broadcast, listen, user_room
+from .serialize import serialize
 from .sockets import Socket, current_socket
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ModelRooms",
+    "PubSub",
     "Response",
     "SockPub",
     "Socket",
@@ -21,5 +25,6 @@ __all__ = [
     "current_socket",
     "listen",
     "param",
+    "serialize",
     "user_room",
 ]

@@ -13,9 +13,11 @@ from flask import Flask
 from . import config
 from .browser import register_client_route
 from .errors import install_error_handler
+from .nodelay import NoDelay
 from .origins import origin_policy
 from .packets import MALFORMED_EVENT, UNACKED_EVENT, Packet
 from .payload import METHODS
+from .pubsub import ModelRooms, model_rooms
 from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
 from .sessions import session_interface
 from .virtual import answer, answer_malformed, answer_unacked, answer_unknown
@@ -109,6 +111,7 @@ class SockPub:
                 "WebSockets with gevent-websocket, which never compresses (uninstall "
                 "gevent-websocket to have simple-websocket serve them)"
             )
+        app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
@@ -207,6 +210,14 @@ class SockPub:
         """
         self.socketio.disconnect_handlers.append(handler)
         return handler
+
+    def model(self, model: type[Any]) -> ModelRooms:
+        """The model room methods for ``model``, a model without the :class:`~flask_sockpub.PubSub` mixin.
+
+        ``sockpub.model(Product).subscribe(socket, sale_items)`` is
+        ``Product.subscribe(socket, sale_items)`` for a ``PubSub`` model.
+        """
+        return model_rooms(model)
 
     def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
         """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).

@@ -1,0 +1,413 @@
+"""Model rooms: the seed's pubsub methods, for ``PubSub`` models and for any model.
+
+Every model has a class room, where creates are announced, and an instance
+room per primary key, where updates and destroys of that instance are. The
+methods live on :class:`ModelRooms`; the :class:`PubSub` mixin offers them as
+class methods (``User.subscribe(socket)``), and ``sockpub.model(Model)`` offers
+them for a model that does not use the mixin.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import NoInspectionAvailable
+from werkzeug.local import LocalProxy
+
+from . import messages
+from .coerce import TEXT, coerce, column_kind
+from .rooms import NAMESPACE, copy_members, emit, empty_room, enter, leave, members, model_room
+from .serialize import json_safe, serialize
+from .sockets import Socket, as_socket
+
+if TYPE_CHECKING:
+    from .extension import SockPubState
+
+#: Class attribute naming the model in rooms and messages (default: the
+#: lowercase class name).
+IDENTITY_ATTRIBUTE = "__sockpub_identity__"
+#: Where a model's ``ModelRooms`` is kept, on the class itself.
+_CACHE_ATTRIBUTE = "_sockpub_model_rooms"
+
+
+class _ClassRoom:
+    """Stands for "no instances given": the class room."""
+
+    def __repr__(self) -> str:
+        return "CLASS_ROOM"
+
+
+#: The default of ``instances`` in ``subscribe``/``unsubscribe``: the class
+#: room. Not the same as ``[]``, which names no room at all (as in the seed).
+CLASS_ROOM: Any = _ClassRoom()
+
+
+class ModelRooms:
+    """The model room methods of one model; ``sockpub.model(Model)`` returns it.
+
+    ::
+
+        products = sockpub.model(Product)
+
+        @app.get("/sale")
+        def sale():
+            sale_items = Product.query.filter_by(on_sale=True).all()
+            products.subscribe(current_socket, sale_items)
+            return [serialize(item) for item in sale_items]
+
+    Wherever a method takes a ``socket``, it accepts a
+    :class:`~flask_sockpub.Socket`, a socket id, or nothing (the socket of the
+    current request: subscribing does nothing and returns ``False`` during an
+    HTTP request, so one view serves both). Wherever it takes ``instances``,
+    it accepts an instance, a primary key (any type; ``"7"`` and ``7`` name
+    one room when the key is an integer), a dict carrying the primary key, or
+    a list (any iterable, a query too) of those. ``omit`` is a socket (or
+    socket id) left out of the message.
+
+    Publishing works wherever an app context is pushed: views answering HTTP
+    or sockets, CLI commands, background tasks.
+    """
+
+    def __init__(self, model: type[Any]) -> None:
+        try:
+            mapper = sa.inspect(model)
+        except NoInspectionAvailable:
+            raise TypeError(f"{model!r} is not a SQLAlchemy model") from None
+        if len(mapper.primary_key) != 1:
+            columns = ", ".join(column.name for column in mapper.primary_key)
+            raise TypeError(
+                f"{model.__name__} has a composite primary key ({columns}); "
+                "model rooms need a single-column primary key"
+            )
+        column = mapper.primary_key[0]
+        #: The model class.
+        self.model = model
+        #: The model's name in room names and messages.
+        self.identity = identity_of(model)
+        #: The attribute holding the primary key (the message key is ``id`` whatever it is).
+        self.key_attribute: str = mapper.get_property_by_column(column).key
+        #: The primary key column's SQLAlchemy type, which ids are converted through.
+        self.key_column_type = column.type
+        self._key_kind = column_kind(column.type)
+        try:
+            self._key_python_type: type | None = column.type.python_type
+        except NotImplementedError:
+            self._key_python_type = None
+
+    def __repr__(self) -> str:
+        return f"<ModelRooms {self.identity}>"
+
+    # Names and ids
+
+    def room(self, id: Any = None) -> str:
+        """The room of instance ``id``, or the class room when ``id`` is ``None``.
+
+        Class room ``sockpub:model:user``, instance rooms
+        ``sockpub:model:user:7``: never equal to a socket id, nor to a room of
+        :func:`~flask_sockpub.listen`.
+        """
+        if id is None:
+            return model_room(self.identity)
+        return model_room(self.identity, str(self.id_of(id)))
+
+    def id_of(self, instance: Any) -> Any:
+        """The primary key an instance, a dict or an id names, as the column's type.
+
+        :raises ValueError: no primary key, or one the column's type cannot hold.
+        """
+        if isinstance(instance, self.model):
+            state = sa.inspect(instance)
+            # The identity key needs no load, so it works on expired and deleted rows too.
+            key = state.identity[0] if state.identity else getattr(instance, self.key_attribute)
+            if key is None:
+                raise ValueError(
+                    f"{instance!r} has no primary key yet: flush or commit it before publishing"
+                )
+            return key
+        if isinstance(instance, Mapping):
+            key = instance.get(self.key_attribute, instance.get("id"))
+            if key is None:
+                raise ValueError(
+                    f"{dict(instance)!r} carries no {self.key_attribute!r}, "
+                    f"the primary key of {self.model.__name__}"
+                )
+            return self._converted(key)
+        if instance is None:
+            raise ValueError(f"None is not an id of {self.model.__name__}")
+        return self._converted(instance)
+
+    def _converted(self, key: Any) -> Any:
+        if type(key) is self._key_python_type:
+            return key  # already what the column holds: the common case, kept cheap
+        if self._key_kind is None:
+            return key  # a type ids cannot be converted to: taken as given
+        if self._key_kind == TEXT and isinstance(key, (int, uuid.UUID)) and not isinstance(key, bool):
+            key = str(key)  # subscribe(socket, 7) means "7" for a text key
+        try:
+            return coerce(key, self.key_column_type)
+        except ValueError as exc:
+            raise ValueError(f"{key!r} is not an id of {self.model.__name__}: {exc}") from None
+
+    def _ids(self, instances: Any) -> list[Any]:
+        if instances is CLASS_ROOM:
+            raise TypeError("this method needs instances or ids")
+        single = isinstance(instances, (str, bytes, Mapping, self.model))
+        if single or not isinstance(instances, Iterable):
+            return [self.id_of(instances)]
+        # dict: without duplicates, in the order given
+        return list(dict.fromkeys(self.id_of(instance) for instance in instances))
+
+    def _instance_rooms(self, instances: Any) -> list[str]:
+        return [model_room(self.identity, str(key)) for key in self._ids(instances)]
+
+    # Subscribing
+
+    def subscribe(self, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+        """Subscribe ``socket`` to the class room, or to the rooms of ``instances``.
+
+        ``subscribe(socket)`` joins the class room (every ``publish_create``);
+        ``subscribe(socket, instances)`` joins instance rooms (their
+        ``publish_update`` and ``publish_destroy``); ``subscribe(socket, [])``
+        joins nothing.
+
+        :returns: ``False`` when there is no socket (an HTTP request) or it is
+            no longer connected, else ``True``.
+        """
+        rooms = [self.room()] if instances is CLASS_ROOM else self._instance_rooms(instances)
+        server = _state().server
+        target = as_socket(server, socket)
+        if target is None:
+            return False
+        _check_namespace(target)
+        return all(enter(target.server, target, room) for room in rooms)
+
+    def unsubscribe(self, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+        """Take ``socket`` out of the class room, or out of the rooms of ``instances``.
+
+        :returns: ``False`` when there is no socket or it is not connected.
+        """
+        rooms = [self.room()] if instances is CLASS_ROOM else self._instance_rooms(instances)
+        server = _state().server
+        target = as_socket(server, socket)
+        if target is None:
+            return False
+        return all(leave(target.server, target, room) for room in rooms)
+
+    def introduce(self, id: Any, omit: Socket | str | None = None) -> None:
+        """Subscribe every socket of the class room (but ``omit``) to the room of ``id``."""
+        copy_members(_state().server, self.room(), self.room(id), _socket_id(omit))
+
+    # Publishing
+
+    def publish_create(self, values: Any, omit: Socket | str | None = None) -> None:
+        """Announce a new instance to the class room, whose sockets then join its room.
+
+        :param values: the instance, or a dict of its values; either must
+            carry the primary key.
+        """
+        key = self.id_of(values)
+        state = _state()
+        skip = _socket_id(omit)
+        event, payload = messages.created(
+            state.event_style, self.identity, _json_id(key), self._data(values)
+        )
+        emit(state.server, event, payload, [self.room()], skip)
+        copy_members(state.server, self.room(), self.room(key), skip)
+
+    def publish_update(
+        self, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
+        """Announce a change of instance ``id`` to its room only.
+
+        :param values: the values to send as ``data``, exactly (a dict), or an
+            instance, sent whole.
+        :param previous: the instance (or dict) before the change; sent as
+            ``previous`` in the ``"model"`` event style.
+        """
+        key = self.id_of(id)
+        state = _state()
+        event, payload = messages.updated(
+            state.event_style,
+            self.identity,
+            _json_id(key),
+            self._data(values),
+            self._previous(previous),
+        )
+        emit(state.server, event, payload, [self.room(key)], _socket_id(omit))
+
+    def publish_destroy(
+        self, id: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
+        """Announce to the room of ``id`` that it is gone; its sockets (but ``omit``) then leave it.
+
+        :param previous: the instance (or dict) as it was; sent as
+            ``previous`` in the ``"model"`` event style.
+        """
+        key = self.id_of(id)
+        state = _state()
+        skip = _socket_id(omit)
+        event, payload = messages.destroyed(
+            state.event_style, self.identity, _json_id(key), self._previous(previous)
+        )
+        room = self.room(key)
+        emit(state.server, event, payload, [room], skip)
+        empty_room(state.server, room, keep_sid=skip)
+
+    def publish(self, instances: Any, message: Any, omit: Socket | str | None = None) -> None:
+        """Send ``message`` as it is to the rooms of ``instances``: each socket once.
+
+        It goes as the event ``message`` (``"model"`` style: the event named by
+        the model's identity). ``publish([], message)`` sends nothing.
+        """
+        rooms = self._instance_rooms(instances)
+        state = _state()
+        event = messages.custom_event(state.event_style, self.identity)
+        data = json_safe(message, f"{self.identity} message")
+        emit(state.server, event, data, rooms, _socket_id(omit))
+
+    def subscribers(self, id: Any = None) -> list[Socket]:
+        """The sockets in the room of ``id``, or in the class room when ``id`` is ``None``.
+
+        They are the sockets connected to this server process.
+        """
+        server = _state().server
+        return [Socket(server, sid, NAMESPACE) for sid in members(server, self.room(id))]
+
+    def _data(self, values: Any) -> dict[str, Any]:
+        if isinstance(values, self.model):
+            return serialize(values)
+        if isinstance(values, Mapping):
+            return json_safe(values, self.identity)  # type: ignore[no-any-return]
+        raise TypeError(
+            f"values must be a {self.model.__name__} or a dict, not {type(values).__name__}"
+        )
+
+    def _previous(self, previous: Any) -> dict[str, Any] | None:
+        return None if previous is None else self._data(previous)
+
+
+class PubSub:
+    """Mixin giving a model the seed's pubsub methods as class methods.
+
+    ::
+
+        class User(PubSub, db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            name = db.Column(db.String(80))
+
+        User.subscribe(current_socket)            # the class room
+        User.subscribe(current_socket, [7, 3])    # instance rooms
+        User.publish_update(7, {"name": "Amanda"})
+
+    Each method is the :class:`ModelRooms` method of the same name; see there.
+    Set ``__sockpub_identity__`` to name the model otherwise than its
+    lowercase class name, and define ``__sockpub_serialize__(self)`` to choose
+    what its messages carry (:mod:`flask_sockpub.serialize`).
+    """
+
+    @classmethod
+    def subscribe(cls, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+        """Subscribe ``socket`` to the class room, or to the rooms of ``instances``."""
+        return model_rooms(cls).subscribe(socket, instances)
+
+    @classmethod
+    def unsubscribe(cls, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+        """Take ``socket`` out of the class room, or out of the rooms of ``instances``."""
+        return model_rooms(cls).unsubscribe(socket, instances)
+
+    @classmethod
+    def introduce(cls, id: Any, omit: Socket | str | None = None) -> None:
+        """Subscribe every socket of the class room (but ``omit``) to the room of ``id``."""
+        model_rooms(cls).introduce(id, omit)
+
+    @classmethod
+    def publish_create(cls, values: Any, omit: Socket | str | None = None) -> None:
+        """Announce a new instance to the class room, whose sockets then join its room."""
+        model_rooms(cls).publish_create(values, omit)
+
+    @classmethod
+    def publish_update(
+        cls, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
+        """Announce a change of instance ``id`` to its room only."""
+        model_rooms(cls).publish_update(id, values, omit, previous=previous)
+
+    @classmethod
+    def publish_destroy(
+        cls, id: Any, omit: Socket | str | None = None, *, previous: Any = None
+    ) -> None:
+        """Announce to the room of ``id`` that it is gone; its sockets (but ``omit``) leave it."""
+        model_rooms(cls).publish_destroy(id, omit, previous=previous)
+
+    @classmethod
+    def publish(cls, instances: Any, message: Any, omit: Socket | str | None = None) -> None:
+        """Send ``message`` as it is to the rooms of ``instances``: each socket once."""
+        model_rooms(cls).publish(instances, message, omit)
+
+    @classmethod
+    def room(cls, id: Any = None) -> str:
+        """The room of instance ``id``, or the class room when ``id`` is ``None``."""
+        return model_rooms(cls).room(id)
+
+    @classmethod
+    def subscribers(cls, id: Any = None) -> list[Socket]:
+        """The sockets in the room of ``id``, or in the class room when ``id`` is ``None``."""
+        return model_rooms(cls).subscribers(id)
+
+
+def model_rooms(model: type[Any]) -> ModelRooms:
+    """The :class:`ModelRooms` of ``model``, made once and kept on the class."""
+    rooms = model.__dict__.get(_CACHE_ATTRIBUTE)
+    if rooms is None:
+        rooms = ModelRooms(model)
+        # On the class itself (not a registry), so it goes when the class goes;
+        # __dict__, so a subclass gets its own.
+        setattr(model, _CACHE_ATTRIBUTE, rooms)
+    return rooms  # type: ignore[no-any-return]
+
+
+def identity_of(model: type[Any]) -> str:
+    """The model's name in rooms and messages.
+
+    ``__sockpub_identity__`` when the model sets it, else its class name in lowercase.
+    """
+    identity = getattr(model, IDENTITY_ATTRIBUTE, None) or model.__name__.lower()
+    if not isinstance(identity, str) or not identity or ":" in identity:
+        raise ValueError(
+            f"{model.__name__}.{IDENTITY_ATTRIBUTE} must be a non-empty string without ':', "
+            f"not {identity!r}"
+        )
+    return identity
+
+
+def _state() -> SockPubState:
+    state = current_app.extensions.get("sockpub")
+    if state is None:
+        raise RuntimeError(f"SockPub is not set up for the app {current_app.name!r}: call init_app")
+    return state  # type: ignore[no-any-return]
+
+
+def _socket_id(socket: Socket | str | None) -> str | None:
+    """The id of the socket to omit; ``None`` (nobody) for ``current_socket`` in an HTTP request."""
+    if isinstance(socket, LocalProxy):
+        socket = socket._get_current_object()
+    if socket is None or isinstance(socket, str):
+        return socket
+    if isinstance(socket, Socket):
+        return socket.id
+    raise TypeError(f"omit must be a Socket, a socket id or None, not {type(socket).__name__}")
+
+
+def _json_id(key: Any) -> Any:
+    return json_safe(key, "id")
+
+
+def _check_namespace(socket: Socket) -> None:
+    if socket.namespace != NAMESPACE:
+        raise ValueError(
+            f"model rooms live in the namespace {NAMESPACE!r}; socket {socket.id} "
+            f"is on {socket.namespace!r}"
+        )

@@ -1,0 +1,22 @@
+"""The model rooms example the docs include runs as documented."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from flask_sockpub.testing import live_server
+
+
+def test_the_rooms_example_client_hears_create_update_publish_and_destroy() -> None:
+    with live_server("examples.rooms.app:create_app", async_mode="gevent") as server:
+        run = subprocess.run(
+            [sys.executable, "-m", "examples.rooms.client", server.url],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "{'model': 'user', 'verb': 'create', 'id': 1, 'data': {'id': 1, 'name': 'Randy'}}",
+        "{'model': 'user', 'verb': 'update', 'id': 1, 'data': {'name': 'Amanda'}}",
+        "{'wave': 'Bob'}",
+        "{'model': 'user', 'verb': 'destroy', 'id': 1}",
+    ]
