@@ -7,17 +7,38 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
 
-from flask_sockpub import SockPub, listen
+from flask_sockpub import PubSub, SockPub, listen
 from flask_sockpub import browser
 from flask_sockpub.client import Client
 from flask_sockpub.sockets import SUBSCRIBED_HEADER
 
 
+db = SQLAlchemy()
+
+
+class Thing(PubSub, db.Model):  # type: ignore[name-defined,misc]
+    id = db.Column(db.Integer, primary_key=True)
+
+
 def sdk_app(**config: Any) -> Flask:
     app = Flask(__name__)
-    app.config.update(SECRET_KEY="test-secret", **config)
-    SockPub(app)
+    app.config.update(SECRET_KEY="test-secret", SQLALCHEMY_DATABASE_URI="sqlite://", **config)
+    db.init_app(app)
+    SockPub(app, db=db)
+
+    @app.route("/things")
+    def things() -> Any:
+        return {"class_room": Thing.subscribe()}
+
+    @app.route("/things/<int:id>")
+    def thing(id: int) -> Any:
+        return {"instance_room": Thing.subscribe(None, id)}
+
+    @app.route("/things/1/subscribe/<sid>")
+    def subscribe_another(sid: str) -> Any:
+        return {"subscribed": Thing.subscribe(sid, 1)}
 
     @app.route("/rooms/<room>")
     def join(room: str) -> Any:
@@ -80,6 +101,20 @@ def test_a_socket_request_that_listens_is_marked_subscribed() -> None:
     assert subscribing.body == {"listening": True}
     assert subscribing.headers[SUBSCRIBED_HEADER] == "1"
     assert SUBSCRIBED_HEADER not in socket.get("/plain").headers
+
+
+def test_model_room_subscriptions_of_the_requesting_socket_are_marked() -> None:
+    app = sdk_app()
+    sockpub = app.extensions["sockpub"].sockpub
+    socket, other = sockpub.test_client(app), sockpub.test_client(app)
+    for url in ("/things", "/things/7"):
+        response = socket.get(url)
+        assert list(response.body.values()) == [True]
+        assert response.headers[SUBSCRIBED_HEADER] == "1", url
+    # Subscribing another socket is not subscribing the requester.
+    response = socket.get(f"/things/1/subscribe/{other.sid}")
+    assert response.body == {"subscribed": True}
+    assert SUBSCRIBED_HEADER not in response.headers
 
 
 def test_http_requests_are_never_marked() -> None:
