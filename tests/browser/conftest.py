@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import base64
+
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
@@ -44,26 +46,40 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser profile (cookies, storage) for one test."""
-    context = browser.new_context(viewport={"width": 900, "height": 640})
-    context.set_default_timeout(WAIT_MS)
-    yield context
-    context.close()
+def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+    """Make a fresh browser profile (cookies, storage): another visitor."""
+    contexts: list[BrowserContext] = []
+
+    def make_context() -> BrowserContext:
+        context = browser.new_context(viewport={"width": 900, "height": 640})
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        return context
+
+    yield make_context
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
-def open_page(context: BrowserContext) -> Callable[[str], Page]:
-    """Open a URL in a new page (tab) of the test's context; errors on the page fail the test."""
+def context(new_context: Callable[[], BrowserContext]) -> BrowserContext:
+    """The test's first visitor."""
+    return new_context()
+
+
+@pytest.fixture
+def open_page(context: BrowserContext) -> Iterator[Callable[..., Page]]:
+    """``open_page(url, context=None)``: a new page (tab) of ``context`` (default: the
+    first visitor's). An error thrown on any of the pages fails the test."""
     errors: list[str] = []
 
-    def open_url(url: str) -> Page:
-        page = context.new_page()
+    def open_url(url: str, in_context: BrowserContext | None = None) -> Page:
+        page = (in_context or context).new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         page.goto(url)
         return page
 
-    yield open_url  # type: ignore[misc]
+    yield open_url
     assert not errors, f"errors on the pages: {errors}"
 
 
@@ -80,6 +96,12 @@ def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     yield from demo_server("echo", tmp_path_factory.mktemp("echo"))
 
 
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The chat demo."""
+    yield from demo_server("chat", tmp_path_factory.mktemp("chat"))
+
+
 @pytest.fixture(scope="session")
 def pages_server() -> Iterator[LiveServer]:
     """tests/apps/browser.py: the test pages of tests/browser/pages/ and what they talk to."""
@@ -90,3 +112,46 @@ def pages_server() -> Iterator[LiveServer]:
 def wait_until_connected(page: Page) -> None:
     """Wait until the page's global socket is connected."""
     page.wait_for_function("() => window.socket && socket.isConnected()", timeout=WAIT_MS)
+
+
+#: Compares two PNGs (data URLs) in the browser: whether they have the same
+#: size and no channel of any pixel differs by more than ``tolerance``.
+SAME_PICTURE_JS = """async ([first, second, tolerance]) => {
+  const load = (src) => new Promise((resolve, reject) => {
+    const image = new Image();
+    image.onload = () => resolve(image);
+    image.onerror = reject;
+    image.src = src;
+  });
+  const pixels = (image) => {
+    const canvas = new OffscreenCanvas(image.width, image.height);
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    return context.getImageData(0, 0, image.width, image.height).data;
+  };
+  const [a, b] = await Promise.all([load(first), load(second)]);
+  if (a.width !== b.width || a.height !== b.height) return false;
+  const [pa, pb] = [pixels(a), pixels(b)];
+  return pa.every((value, index) => Math.abs(value - pb[index]) <= tolerance);
+}"""
+
+
+def keep_screenshot(page: Page, name: str) -> Path:
+    """Screenshot ``page`` into docs/``name``, which the docs show.
+
+    Chromium's anti-aliasing varies by a shade from run to run; a picture
+    that differs from the one in docs/ by no more than that is not
+    rewritten, so running the tests leaves the working tree clean.
+    """
+    path = DOCS / name
+    picture = page.screenshot()
+    if path.exists():
+        as_url = lambda png: "data:image/png;base64," + base64.b64encode(png).decode()  # noqa: E731
+        checker = page.context.new_page()
+        try:
+            if checker.evaluate(SAME_PICTURE_JS, [as_url(path.read_bytes()), as_url(picture), 8]):
+                return path
+        finally:
+            checker.close()
+    path.write_bytes(picture)
+    return path

@@ -28,7 +28,7 @@ def seen(page: Page) -> Any:
 
 
 def test_a_request_made_before_the_socket_connects_waits_and_is_answered(
-    pages_server: LiveServer, open_page: Callable[[str], Page]
+    pages_server: LiveServer, open_page: Callable[..., Page]
 ) -> None:
     page = open_page(pages_server.url + "/pages/early.html")
     page.wait_for_function("() => window.early.body")
@@ -39,7 +39,7 @@ def test_a_request_made_before_the_socket_connects_waits_and_is_answered(
 
 
 def test_io_socket_is_the_global_socket_with_sails_io_js_shapes(
-    pages_server: LiveServer, open_page: Callable[[str], Page]
+    pages_server: LiveServer, open_page: Callable[..., Page]
 ) -> None:
     page = open_page(pages_server.url + "/pages/early.html")
     wait_until_connected(page)
@@ -64,7 +64,7 @@ def test_io_socket_is_the_global_socket_with_sails_io_js_shapes(
 
 
 def test_a_page_reconnects_after_its_server_restarts_and_hears_its_room_again(
-    open_page: Callable[[str], Page],
+    open_page: Callable[..., Page],
 ) -> None:
     port = free_port()
     room = f"restart-{uuid.uuid4().hex[:8]}"

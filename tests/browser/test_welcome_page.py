@@ -10,11 +10,11 @@ from tests.browser.conftest import wait_until_connected
 
 
 def test_the_welcome_page_shows_the_connection_and_echoes_over_the_socket(
-    echo_server: LiveServer, open_page: Callable[[str], Page]
+    echo_server: LiveServer, open_page: Callable[..., Page]
 ) -> None:
     page = open_page(echo_server.url + "/")
     expect(page.locator("#connection")).to_have_attribute("data-state", "connected")
-    expect(page.locator("#connection")).to_contain_text("connected as ")
+    expect(page.locator("#connection")).to_have_text("connected")
     page.fill("#message", "hi from the welcome page")
     page.click("#echo-form button")
     answer = page.locator("#answer")
@@ -23,7 +23,7 @@ def test_the_welcome_page_shows_the_connection_and_echoes_over_the_socket(
     expect(page.locator("#echoes")).to_contain_text("hi from the welcome page (over socket")
 
 
-def test_the_seeds_socket_get_works_from_the_page(echo_server: LiveServer, open_page: Callable[[str], Page]) -> None:
+def test_the_seeds_socket_get_works_from_the_page(echo_server: LiveServer, open_page: Callable[..., Page]) -> None:
     page = open_page(echo_server.url + "/")
     answer = page.evaluate(
         """() => new Promise((resolve) => {
@@ -38,7 +38,7 @@ def test_the_seeds_socket_get_works_from_the_page(echo_server: LiveServer, open_
 
 
 def test_an_error_status_rejects_the_promise_with_the_jwr(
-    echo_server: LiveServer, open_page: Callable[[str], Page]
+    echo_server: LiveServer, open_page: Callable[..., Page]
 ) -> None:
     page = open_page(echo_server.url + "/")
     wait_until_connected(page)
