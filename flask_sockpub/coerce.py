@@ -160,6 +160,8 @@ def _iso(parse: Callable[[str], Any]) -> Callable[[object], Any]:
 
 
 def _uuid(value: object) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
     if isinstance(value, str) and len(value) <= 45:
         return uuid.UUID(value)
     raise ValueError

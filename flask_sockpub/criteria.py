@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeEngine
 from werkzeug.datastructures import MultiDict
 
 from .coerce import ORDERED_KINDS, TEXT, coerce, column_kind
+from .errors import FieldErrors
 from .textmatch import check_like_pattern, matches
 
 if TYPE_CHECKING:
@@ -76,22 +77,13 @@ _COUNT = re.compile(r"[0-9]{1,16}\Z")
 _SelectT = TypeVar("_SelectT", bound="AnySelect")
 
 
-class CriteriaError(ValueError):
+class CriteriaError(FieldErrors):
     """List parameters a client got wrong; answered as 400 ``{"error": ..., "fields": ...}``.
 
     :param fields: each offending parameter or field name -> what was wrong with it.
     """
 
-    def __init__(self, message: str, fields: dict[str, str]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
-
-    @classmethod
-    def of(cls, fields: dict[str, str]) -> CriteriaError:
-        """The error for these fields, with a message naming every one."""
-        details = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
-        return cls(f"invalid list parameters: {details}", fields)
+    summary = "invalid list parameters"
 
 
 # eq=False: comparing SQL expressions with == builds SQL, it does not compare them.

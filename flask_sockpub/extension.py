@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from . import config
+from .blueprints import crud_blueprint
 from .browser import register_client_route
 from .errors import install_error_handler
 from .nodelay import NoDelay
@@ -65,6 +67,12 @@ class SockPub:
     def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any) -> None:
         self.db = db
         self.socketio_options = socketio_options
+        #: CRUD blueprints made by :meth:`blueprint`, registered on every app
+        #: ``init_app`` sets up, including apps set up later.
+        self.crud_blueprints: list[Blueprint] = []
+        # The apps set up so far, so that a blueprint made after init_app is
+        # registered too; weak, so a test's discarded app can go.
+        self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
         #: The underlying ``flask_socketio.SocketIO`` (the seed's ``sails.io``).
         #: Plain ``@sockpub.socketio.on(...)`` handlers work beside SockPub's.
         self.socketio = SocketIO()
@@ -115,6 +123,9 @@ class SockPub:
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
+        for blueprint in self.crud_blueprints:
+            app.register_blueprint(blueprint)
+        self._apps.add(app)
         app.extensions["sockpub"] = SockPubState(
             sockpub=self,
             socketio=self.socketio,
@@ -218,6 +229,54 @@ class SockPub:
         ``Product.subscribe(socket, sale_items)`` for a ``PubSub`` model.
         """
         return model_rooms(model)
+
+    def blueprint(self, model: type[Any], url_prefix: str | None = None, **options: Any) -> Blueprint:
+        """Build and register the CRUD blueprint of ``model`` (the seed's "CRUD Blueprints").
+
+        Routes, under ``url_prefix`` (default: ``/`` + the model identity, e.g. ``/user``):
+        ``GET /user`` (list, with Sails ``where``, ``sort``, ``limit``,
+        ``skip`` and bare attribute parameters), ``GET /user/<id>``,
+        ``POST /user``, ``PUT``/``PATCH /user/<id>``, ``DELETE /user/<id>``.
+        Over a socket, list and get subscribe the socket to what it read;
+        create, update and destroy publish to the model's rooms, over HTTP too.
+        May be called before or after :meth:`init_app`. Returns the Flask
+        ``Blueprint``, so hooks and error handlers can be added to it.
+
+        :param actions: which of ``list``, ``get``, ``create``, ``update``,
+            ``destroy`` exist (default: all).
+        :param read_only: attributes shown but never written by clients.
+        :param hidden: attributes never shown, filtered, sorted, written, nor
+            sent in any message.
+        :param page_size: records per page when the client sends no ``limit`` (30).
+        :param max_limit: the largest ``limit`` honoured (1,000).
+        :param query: a function returning the base ``select()`` for the current
+            request: list, get, update and destroy only reach its rows (so a
+            socket only subscribes to them), and a scoped list does not join
+            the class room.
+        :param authorize: ``authorize(socket, instance) -> bool``: may this
+            socket subscribe to this instance (``None``: to the class room).
+        :param decorators: decorators for every view, or a dict of them per action.
+        :param mirror: send the requesting socket its own create/update/destroy messages.
+        :param shortcuts: add Sails' ``GET /user/create?name=x``,
+            ``/user/update/<id>?...`` and ``/user/destroy/<id>`` routes. Off by
+            default: a GET that writes is a CSRF hole.
+        :param name: the blueprint's name (default ``sockpub_<identity>``).
+
+        ::
+
+            sockpub.blueprint(User, hidden=["password_hash"], read_only=["created_at"])
+        """
+        if self.db is None:
+            raise RuntimeError("blueprints need the database: create SockPub(db=db)")
+        blueprint = crud_blueprint(self.db, model, url_prefix, **options)
+        self.crud_blueprints.append(blueprint)
+        for app in self._apps:
+            app.register_blueprint(blueprint)
+        return blueprint
+
+    def blueprints(self, *models: type[Any], **options: Any) -> list[Blueprint]:
+        """The CRUD blueprints of several models, with the same options."""
+        return [self.blueprint(model, **options) for model in models]
 
     def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
         """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).

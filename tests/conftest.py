@@ -12,6 +12,9 @@ from flask_sockpub.client import Client
 from flask_sockpub.testing import LiveServer, SocketTestClient, live_server
 from tests.apps.pipeline import create_app
 
+# The CRUD blueprint tests' served app and HTTP/socket callers.
+pytest_plugins = ["tests.blueprint_support"]
+
 
 @pytest.fixture
 def app() -> Flask:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, String, create_engine, literal, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from flask_sockpub.criteria import CriteriaError, ListCriteria, ListQuery
+from flask_sockpub.criteria import ListCriteria, ListQuery
 from flask_sockpub.payload import query_string
 from flask_sockpub.textmatch import UnicodeLower
 from tests.criteria_data import (

@@ -15,7 +15,7 @@ def create_app(**config: Any) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY="test-secret", **config)
     app.config.from_prefixed_env("SOCKPUB_TEST")
-    sockpub = SockPub(app, async_mode=os.environ.get("SOCKPUB_TEST_ASYNC_MODE") or None)
+    SockPub(app, async_mode=os.environ.get("SOCKPUB_TEST_ASYNC_MODE") or None)
 
     @app.before_request
     def remember_start() -> None:

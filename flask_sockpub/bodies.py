@@ -1,0 +1,190 @@
+"""Record values sent by clients to CRUD blueprints, checked against the model's columns.
+
+A create or update body (JSON or form-encoded) may only carry writable columns:
+an unknown, hidden, read-only or primary-key field, a value of the wrong type,
+a null in a non-null column, text longer than its column, or (on create) a
+missing required column is an error naming the field. Constraint violations
+the database reports on flush are named the same way (409 for a unique clash).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from .coerce import coerce, column_kind
+from .errors import FieldErrors
+
+
+class InvalidBody(FieldErrors):
+    """A create or update body a client got wrong."""
+
+    summary = "invalid values"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What clients may see and write of one model, worked out once per blueprint.
+
+    :param hidden: attributes never serialised, filtered, sorted or written.
+    :param read_only: attributes shown but never written.
+    """
+
+    model: type[Any]
+    #: Attribute name -> column, for every column attribute of the model.
+    columns: dict[str, sa.Column[Any]]
+    primary_key: str
+    hidden: frozenset[str]
+    read_only: frozenset[str]
+
+    @classmethod
+    def of(cls, model: type[Any], hidden: Iterable[str] = (), read_only: Iterable[str] = ()) -> Columns:
+        """The columns of ``model``; unknown names in ``hidden`` or ``read_only`` are a ``ValueError``."""
+        mapper = sa.inspect(model)
+        if len(mapper.primary_key) != 1:
+            found = ", ".join(column.name for column in mapper.primary_key) or "none"
+            raise ValueError(
+                f"{model.__name__} needs a single-column primary key for a blueprint (found: {found})"
+            )
+        columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+        hidden, read_only = frozenset(hidden), frozenset(read_only)
+        unknown = sorted((hidden | read_only) - columns.keys())
+        if unknown:
+            raise ValueError(f"{model.__name__} has no column attributes {', '.join(unknown)}")
+        primary_key = mapper.get_property_by_column(mapper.primary_key[0]).key
+        if primary_key in hidden:
+            raise ValueError(f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden")
+        return cls(model, columns, primary_key, hidden, read_only)
+
+    @property
+    def exposed(self) -> list[str]:
+        """Attributes clients may see, filter and sort on."""
+        return [key for key in self.columns if key not in self.hidden]
+
+    def shown(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A serialised record without its hidden attributes."""
+        if not self.hidden:
+            return record
+        return {key: value for key, value in record.items() if key not in self.hidden}
+
+    def key_is_given_on_create(self) -> bool:
+        """Whether clients must send the primary key to create (it has no default of any kind)."""
+        column = self.columns[self.primary_key]
+        generated = (
+            column.default is not None
+            or column.server_default is not None
+            or (column.autoincrement is True or column.autoincrement == "auto")
+            and column_kind(column.type) == "integer"
+        )
+        return not generated
+
+    def checked_values(self, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """The body's values converted for their columns.
+
+        :raises InvalidBody: naming every field that is wrong.
+        """
+        errors: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        for name, value in body.items():
+            reason = self._refusal(name, creating)
+            if reason is None:
+                try:
+                    values[name] = self._converted(name, value)
+                except ValueError as exc:
+                    reason = str(exc)
+            if reason is not None:
+                errors[str(name)[:100]] = reason
+        if creating:
+            for name in self._required():
+                if name not in body and name not in errors:
+                    errors[name] = "required"
+        if errors:
+            raise InvalidBody.of(errors)
+        return values
+
+    def _refusal(self, name: Any, creating: bool) -> str | None:
+        if not isinstance(name, str) or name not in self.columns or name in self.hidden:
+            return "unknown attribute"
+        if name == self.primary_key and not (creating and self.key_is_given_on_create()):
+            return "the primary key cannot be set"
+        if name in self.read_only:
+            return "read-only"
+        return None
+
+    def _converted(self, name: str, value: Any) -> Any:
+        column = self.columns[name]
+        if value is None:
+            if not column.nullable:
+                raise ValueError("may not be null")
+            return None
+        if column_kind(column.type) is None:
+            return value  # JSON and other free-form columns take the value as sent
+        converted = coerce(value, column.type)
+        length = getattr(column.type, "length", None)
+        if isinstance(converted, str) and length is not None and len(converted) > length:
+            raise ValueError(f"at most {length} characters, got {len(converted)}")
+        return converted
+
+    def _required(self) -> list[str]:
+        required = []
+        for name, column in self.columns.items():
+            if name == self.primary_key:
+                if self.key_is_given_on_create():
+                    required.append(name)
+            elif (
+                not column.nullable
+                and column.default is None
+                and column.server_default is None
+                and name not in self.read_only
+                and name not in self.hidden
+            ):
+                required.append(name)
+        return required
+
+    def database_refusal(self, error: DBAPIError) -> InvalidBody:
+        """What a constraint violation or data error reported on flush means for the client."""
+        text = str(error.orig)
+        code = getattr(error.orig, "pgcode", None)
+        reason, status = "refused by the database", 400
+        for pg_code, sqlite_text, meaning, meaning_status in _REFUSALS:
+            if code == pg_code or sqlite_text in text:
+                reason, status = meaning, meaning_status
+                break
+        fields = {name: reason for name in self._fields_named_in(error)}
+        if fields:
+            return InvalidBody.of(fields, status)
+        return InvalidBody(f"the values were {reason}", {}, status)
+
+    def _fields_named_in(self, error: DBAPIError) -> list[str]:
+        """The attributes an error message names, as far as it names them."""
+        by_column_name = {column.name: key for key, column in self.columns.items()}
+        diag = getattr(error.orig, "diag", None)
+        names: list[str] = []
+        if diag is not None:
+            if getattr(diag, "column_name", None):
+                names.append(diag.column_name)
+            detail = getattr(diag, "message_detail", None) or ""
+            match = _PG_KEY.search(detail)
+            if match:
+                names.extend(part.strip() for part in match.group(1).split(","))
+        else:
+            match = _SQLITE_COLUMNS.search(str(error.orig))
+            if match:
+                names.extend(part.strip().rsplit(".", 1)[-1] for part in match.group(1).split(","))
+        return [by_column_name[name] for name in names if name in by_column_name and by_column_name[name] not in self.hidden]
+
+
+#: (PostgreSQL SQLSTATE, SQLite message, what it means for the client, status)
+_REFUSALS = (
+    ("23505", "UNIQUE constraint failed", "already taken", 409),
+    ("23502", "NOT NULL constraint failed", "may not be null", 400),
+    ("23503", "FOREIGN KEY constraint failed", "refers to a row that does not exist", 400),
+    ("23514", "CHECK constraint failed", "refused by a check constraint", 400),
+    ("22001", "value too long", "too long for its column", 400),
+)
+_PG_KEY = re.compile(r"Key \((.+?)\)=")
+_SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$")

@@ -1,0 +1,60 @@
+// The official sails.io.js client against a CRUD blueprint (tests/apps/blueprints.py):
+// the seed's "Using CRUD Blueprints" browser snippet, run in Node.
+//
+// Run by tests/test_sails_io_js.py with SOCKPUB_SERVER_URL set to a fresh server.
+'use strict';
+
+const { after, describe, test } = require('node:test');
+const assert = require('node:assert/strict');
+
+const { io, request, nextEvent, SERVER_URL } = require('./sails-io-helpers.js');
+
+const other = io.sails.connect(SERVER_URL, { reconnection: false });
+
+after(() => {
+  io.socket.disconnect();
+  other.disconnect();
+});
+
+describe('a blueprint through io.socket', () => {
+  let user;
+
+  test('get lists the users and subscribes the socket', async () => {
+    const { body, jwr } = await request(io.socket, 'get', '/user');
+    assert.equal(jwr.statusCode, 200);
+    assert.deepEqual(body, []);
+    assert.equal(jwr.headers['X-Total-Count'], '0');
+  });
+
+  test('post creates a user; the listing socket hears the create', async () => {
+    const heard = nextEvent(io.socket, 'message');
+    const { body, jwr } = await request(other, 'post', '/user', { name: 'foo' });
+    assert.equal(jwr.statusCode, 201);
+    user = body;
+    assert.deepEqual(await heard, { model: 'user', verb: 'create', id: user.id, data: user });
+  });
+
+  test('put updates the user; the listing socket hears the update', async () => {
+    const heard = nextEvent(io.socket, 'message');
+    const { body, jwr } = await request(other, 'put', `/user/${user.id}`, { name: 'foobar' });
+    assert.equal(jwr.statusCode, 200);
+    assert.equal(body.name, 'foobar');
+    assert.deepEqual(await heard, { model: 'user', verb: 'update', id: user.id, data: body });
+  });
+
+  test('delete destroys the user; the listing socket hears the destroy', async () => {
+    const heard = nextEvent(io.socket, 'message');
+    const { jwr } = await request(other, 'delete', `/user/${user.id}`);
+    assert.equal(jwr.statusCode, 200);
+    assert.deepEqual(await heard, { model: 'user', verb: 'destroy', id: user.id });
+  });
+
+  test('errors arrive as jwr.error with the fields named', async () => {
+    const missing = await request(io.socket, 'get', `/user/${user.id}`);
+    assert.equal(missing.jwr.statusCode, 404);
+    assert.ok(missing.jwr.error);
+    const refused = await request(io.socket, 'post', '/user', { name: 'x', bogus: 1 });
+    assert.equal(refused.jwr.statusCode, 400);
+    assert.deepEqual(refused.body.fields, { bogus: 'unknown attribute' });
+  });
+});
