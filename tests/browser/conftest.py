@@ -97,6 +97,12 @@ def echo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="module")
+def todo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The todo demo (the README's demo command)."""
+    yield from demo_server("todo", tmp_path_factory.mktemp("todo"))
+
+
+@pytest.fixture(scope="module")
 def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The chat demo."""
     yield from demo_server("chat", tmp_path_factory.mktemp("chat"))
