@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, send_from_directory
+from flask import Flask, request, send_from_directory
 from flask_sqlalchemy import SQLAlchemy
 
-from flask_sockpub import PubSub, SockPub, broadcast, listen, param
+from flask_sockpub import PubSub, SockPub, broadcast, current_socket, listen, param
 
 PAGES = Path(__file__).resolve().parent.parent / "browser" / "pages"
 
@@ -49,6 +49,10 @@ def create_app() -> Flask:
     @app.route("/echo", methods=["GET", "POST"])
     def echo() -> Any:
         return {"success": True, "message": param("message")}
+
+    @app.get("/me")
+    def me() -> Any:
+        return {"auth": current_socket.auth, "client": request.headers.get("X-Client")}
 
     @app.get("/rooms/<room>")
     def join(room: str) -> Any:

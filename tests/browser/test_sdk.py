@@ -86,3 +86,16 @@ def test_a_page_reconnects_after_its_server_restarts_and_hears_its_room_again(
     assert [message["text"] for message in result["messages"]] == ["before", "after"]
     assert result["reconnects"] == [{"resubscribed": 1}]
     assert [answer["body"] for answer in result["answers"]] == [{"room": room}, {"room": room}]
+
+
+def test_script_tag_settings_and_a_socket_of_the_pages_own(
+    pages_server: LiveServer, open_page: Callable[..., Page]
+) -> None:
+    page = open_page(pages_server.url + "/pages/settings.html")
+    page.wait_for_function("() => window.result.me && window.result.globalSocket")
+    assert page.evaluate("() => window.result") == {
+        "environment": "production",
+        "me": {"auth": {"token": "abc"}, "client": "dashboard"},
+        "globalSocket": "undefined",  # autoconnect="false": no global socket
+        "ioSocket": "undefined",
+    }
