@@ -1,13 +1,14 @@
 """The app behind the browser tests that are not about a demo.
 
 It serves the test pages of tests/browser/pages/ (same origin as its
-sockets), an echo view, rooms to listen to and broadcast in, and the CRUD
+sockets), an echo view, a slow view, rooms to listen to and broadcast in, and the CRUD
 blueprint of ``User`` with Sails 1.x events (``SOCKPUB_EVENT_STYLE =
 "model"``: event ``user`` with ``{verb: "created", ...}``), for a Sails front
 end.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,11 @@ def create_app() -> Flask:
     @app.route("/echo", methods=["GET", "POST"])
     def echo() -> Any:
         return {"success": True, "message": param("message")}
+
+    @app.get("/slow")
+    def slow() -> Any:
+        time.sleep(float(param("seconds", 1)))
+        return {"slept": True}
 
     @app.get("/me")
     def me() -> Any:

@@ -74,7 +74,16 @@ def test_a_page_reconnects_after_its_server_restarts_and_hears_its_room_again(
         assert seen(page)["answers"][0]["subscribed"] == "1"
         say(server, room, "before")
         page.wait_for_function("() => window.seen.messages.length === 1")
+        # A request still waiting for its answer when the server goes away.
+        page.evaluate(
+            """() => { window.cutOff = socket.get('/slow', {seconds: 30})
+                 .then(() => 'answered', (jwr) => [jwr.statusCode, jwr.error.message]); }"""
+        )
     page.wait_for_function("() => window.seen.disconnects === 1")
+    assert page.evaluate("() => window.cutOff") == [
+        0,
+        "the socket disconnected (transport close) before GET /slow was answered",
+    ]
     with live_server("tests.apps.browser:create_app", port=port) as server:
         # The SDK sent GET /rooms/<room> again (its answer said it subscribed),
         # so the new server put the new socket in the room.
