@@ -226,6 +226,7 @@ describe('disconnection', () => {
     const slow = socket.get('/slow', { seconds: 5 }, callback);
     const saved = socket.post('/todo', { title: 'x' });
     raw.drop('transport close');
+    assert.equal(socket.isConnecting(), true, 'socket.io-client tries again');
     const jwr = await slow.catch((failure) => failure);
     assert.ok(jwr instanceof JWR);
     assert.equal(jwr.statusCode, 0);
@@ -252,6 +253,7 @@ describe('disconnection', () => {
     socket.disconnect();
     const queued = socket.get('/b');
     assert.equal(socket.isConnected(), false);
+    assert.equal(socket.isConnecting(), false);
     socket.disconnect(); // the queued request fails, and disconnecting twice is harmless
     await assert.rejects(inFlight, (jwr) => /disconnected \(io client disconnect\)/.test(jwr.error.message));
     await assert.rejects(queued, (jwr) => /the page disconnected the socket; GET \/b was not sent/.test(jwr.error.message));

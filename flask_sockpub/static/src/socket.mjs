@@ -253,6 +253,9 @@ export class SockpubSocket {
   }
 
   _disconnected(reason) {
+    // socket.io-client stays active, and tries again, unless the page or the
+    // server closed the socket on purpose.
+    this._connecting = Boolean(this._raw && this._raw.active);
     const dropped = [...this._inFlight];
     this._inFlight.clear();
     for (const { request, resubscription } of dropped) {
