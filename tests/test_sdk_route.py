@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,18 @@ def test_the_mark_reaches_a_real_client(real_socket: Client) -> None:
     assert response.body == {"listening": True}
     assert response.headers[SUBSCRIBED_HEADER] == "1"
     assert SUBSCRIBED_HEADER not in real_socket.get("/echo").headers
+
+
+def test_no_bundled_or_minified_javascript_is_committed() -> None:
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "*.js", "*.mjs", "*.cjs"], cwd=root, capture_output=True, check=True
+    )
+    files = [name for name in listed.stdout.decode().split("\0") if name]
+    assert "scripts/build-sdk.mjs" in files  # the listing works
+    for name in files:
+        assert not name.startswith("flask_sockpub/static/dist/"), f"{name} is built, never committed"
+        text = (root / name).read_text(encoding="utf-8")
+        # A bundle carries socket.io-client's code; minified code has very long lines.
+        assert "Socket.IO contributors" not in text or name == "scripts/build-sdk.mjs", name
+        assert max(map(len, text.splitlines()), default=0) <= 200, f"{name} looks minified"
