@@ -48,6 +48,7 @@ def test_two_visitors_chat_and_see_who_comes_and_goes(
 
     # The nickname came from the session: the server said who spoke.
     assert any("Amanda" in line and "Hi Randy" in line for line in lines(randy))
+    randy.set_viewport_size({"width": 900, "height": 560})
     keep_screenshot(randy, "chat-demo.png")
 
     amanda.close()
