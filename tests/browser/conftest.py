@@ -7,10 +7,9 @@ bounded (:data:`WAIT_MS`); no test asserts how long anything took.
 """
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import base64
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -152,12 +151,15 @@ def keep_screenshot(page: Page, name: str) -> Path:
     path = DOCS / name
     picture = page.screenshot()
     if path.exists():
-        as_url = lambda png: "data:image/png;base64," + base64.b64encode(png).decode()  # noqa: E731
         checker = page.context.new_page()
         try:
-            if checker.evaluate(SAME_PICTURE_JS, [as_url(path.read_bytes()), as_url(picture), 8]):
+            if checker.evaluate(SAME_PICTURE_JS, [data_url(path.read_bytes()), data_url(picture), 8]):
                 return path
         finally:
             checker.close()
     path.write_bytes(picture)
     return path
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
