@@ -13,6 +13,7 @@ from flask import Blueprint, Flask
 
 from . import config
 from .blueprints import crud_blueprint
+from .browser import register_client_route
 from .errors import install_error_handler
 from .nodelay import NoDelay
 from .origins import origin_policy
@@ -121,6 +122,7 @@ class SockPub:
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
+        register_client_route(app)
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
         self._apps.add(app)

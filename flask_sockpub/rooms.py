@@ -25,7 +25,7 @@ from bidict import bidict
 from flask import current_app
 from socketio.pubsub_manager import PubSubManager
 
-from .sockets import Socket, find_current_socket
+from .sockets import Socket, find_current_socket, note_subscribed
 
 if TYPE_CHECKING:
     import socketio
@@ -122,6 +122,9 @@ def enter(server: socketio.Server, socket: Socket, room: str) -> bool:
         # room would keep a socket python-socketio has already cleaned up.
         manager.basic_leave_room(socket.id, socket.namespace, room)
         return False
+    # The answer to the request that joined its own socket says so (a JWR
+    # header), which the browser SDK uses to resubscribe after a reconnect.
+    note_subscribed(socket)
     return True
 
 

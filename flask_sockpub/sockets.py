@@ -13,6 +13,12 @@ if TYPE_CHECKING:
 
 #: Connection environ key of the ``auth`` payload the client sent at connect.
 AUTH_KEY = "sockpub.auth"
+#: Virtual request environ key set when the request's own socket joined a room.
+SUBSCRIBED_KEY = "sockpub.subscribed"
+#: JWR header (value ``"1"``) on the answer to a socket request that joined its
+#: own socket to a room: ``listen()`` or a model room ``subscribe()``. The
+#: browser SDK re-issues such GET requests after it reconnects.
+SUBSCRIBED_HEADER = "X-Sockpub-Subscribed"
 
 
 class Socket:
@@ -84,6 +90,18 @@ def find_current_socket() -> Socket | None:
         return None
     state = current_app.extensions["sockpub"]
     return Socket(state.server, sid, getattr(request, "namespace", "/"))
+
+
+def note_subscribed(socket: Socket) -> None:
+    """Mark the current socket request as one that subscribed ``socket``, if it is the request's own.
+
+    Called wherever a socket joins a room; the request's JWR then carries
+    :data:`SUBSCRIBED_HEADER`. Joining another socket to a room marks nothing.
+    """
+    if has_request_context():
+        environ = request.environ
+        if environ.get(VIRTUAL_KEY) == socket:
+            environ[SUBSCRIBED_KEY] = True
 
 
 #: The socket of the current socket request: the seed's ``req.socket``. Falsy

@@ -19,7 +19,7 @@ from flask import Flask
 from .errors import VIRTUAL_KEY, BadPayload, MalformedPayload
 from .payload import METHODS, SocketRequest, is_legacy, parse_request
 from .sessions import keep_session_cookie, use_socket_session
-from .sockets import Socket
+from .sockets import SUBSCRIBED_HEADER, SUBSCRIBED_KEY, Socket
 
 if TYPE_CHECKING:
     import socketio
@@ -148,6 +148,8 @@ def dispatch(
                 close()
     status, headers = started
     keep_session_cookie(app, interface, connection, headers)
+    if environ.get(SUBSCRIBED_KEY):
+        headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body
 
 

@@ -72,6 +72,8 @@ ensure_postgres() {
   wait_for_port 5432 PostgreSQL
 }
 
+# Debian's Chromium, which the browser tests drive through Playwright (never a
+# browser download).
 ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
@@ -85,4 +87,13 @@ ensure_node_modules() {
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
+}
+
+# ensure_sdk: build the browser SDK (flask_sockpub/static/dist/sockpub.js, never
+# committed) from flask_sockpub/static/src and the npm packages. esbuild takes
+# well under a second, so it is simply run every time.
+ensure_sdk() {
+  ensure_node_modules
+  say "building the browser SDK (npm run build)"
+  (cd "$ROOT" && npm run build --silent)
 }

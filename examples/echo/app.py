@@ -1,7 +1,9 @@
 """The echo demo: one view answers HTTP and sockets; every echo is kept in SQLite.
 
-Run it with ``scripts/demo`` (or ``python -m flask_sockpub run examples.echo.app:app``), then:
+Run it with ``scripts/demo echo`` (or ``python -m flask_sockpub run examples.echo.app:create_app``), then:
 
+* in a browser: http://127.0.0.1:5000/, the welcome page, which makes the
+  seed's ``socket.get('/echo', {message: 'hi there!'})``
 * over HTTP: ``curl 'http://127.0.0.1:5000/echo?message=hi%20there!'``
 * over a socket (Python)::
 
@@ -15,10 +17,11 @@ import os
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from examples.theme import theme
 from flask_sockpub import SockPub, current_socket, param
 
 
@@ -45,6 +48,11 @@ def create_app() -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     db.init_app(app)
     sockpub.init_app(app)
+    app.register_blueprint(theme)
+
+    @app.route("/")
+    def welcome() -> Any:
+        return render_template("welcome.html")
 
     @app.route("/echo", methods=["GET", "POST"])
     def echo() -> Any:
@@ -62,5 +70,3 @@ def create_app() -> Flask:
         db.create_all()
     return app
 
-
-app = create_app()

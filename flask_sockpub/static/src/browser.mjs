@@ -1,0 +1,65 @@
+// sockpub.js, the entry point of the bundle: one <script> tag gives the page a
+// global `socket` connected to the server that served the script, also
+// reachable as `io.socket` with sails.io.js 1.x's call shapes, and `io.sails`
+// (settings, and connect() for more sockets).
+
+import { io } from 'socket.io-client';
+
+import { defaultSettings, rawOptions, scriptTagSettings } from './settings.mjs';
+import { SockpubSocket } from './socket.mjs';
+
+const script = document.currentScript;
+
+io.sails = {
+  ...defaultSettings(script && script.src),
+  ...scriptTagSettings(script),
+  sdk: { name: 'sockpub.js', platform: 'browser' },
+  /** A new socket with these settings changed (sails.io.js: io.sails.connect([url], [options])). */
+  connect(url, options) {
+    if (url && typeof url === 'object') {
+      options = url;
+      url = undefined;
+    }
+    const settings = { ...io.sails, ...options };
+    settings.url = url || settings.url;
+    return socketFor(() => settings).connect();
+  },
+};
+
+function log(message) {
+  if (io.sails.environment !== 'production') console.info(`sockpub.js: ${message}`);
+}
+
+// Settings are read when the socket first connects, so the page can still change io.sails before.
+function socketFor(currentSettings) {
+  const socket = new SockpubSocket(
+    () => {
+      const settings = currentSettings();
+      socket.headers = { ...settings.headers };
+      const options = rawOptions(settings);
+      return settings.url === undefined ? io(options) : io(settings.url, options);
+    },
+    { log },
+  );
+  return socket;
+}
+
+// The eager socket exists at once, so a page can make requests (queued) and
+// add listeners right away; it connects on the next tick, leaving the page's
+// inline script time to change io.sails or set io.sails.autoConnect = false.
+const socket = socketFor(() => io.sails);
+let autoConnectPending = true;
+socket.mightBeAboutToAutoConnect = () => autoConnectPending;
+io.socket = socket;
+window.io = io;
+window.socket = socket;
+
+setTimeout(() => {
+  autoConnectPending = false;
+  if (io.sails.autoConnect === false || io.sails.autoconnect === false) {
+    delete io.socket;
+    if (window.socket === socket) delete window.socket;
+    return;
+  }
+  socket.connect();
+}, 0);
