@@ -26,7 +26,7 @@ from typing import Any
 import socketio
 from socketio import exceptions
 
-from .jwr import Response
+from .jwr import Response, SocketRequests, request_payload
 
 __all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "RequestTimeout", "Response"]
 
@@ -83,7 +83,7 @@ class _Pending:
         self.answered.set()
 
 
-class Client:
+class Client(SocketRequests):
     """A socket connected to a SockPub server, making socket requests.
 
     The socket connects when the client is made and stays connected until
@@ -196,36 +196,9 @@ class Client:
         :raises Disconnected: the socket is not connected, or disconnected
             before the answer came.
         """
-        payload: dict[str, Any] = {"method": method.upper(), "url": url}
-        if data is not None:
-            payload["data"] = data
-        if headers is not None:
-            payload["headers"] = dict(headers)
+        payload = request_payload(method, url, data, headers)
         what = f"{method.upper()} {url}"
         return Response.from_jwr(self._call(method.lower(), payload, what, timeout))
-
-    def get(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
-        """A GET socket request; ``data`` becomes the query string.
-
-        ``client.get("/user", {"where": {"name": "Randy"}, "limit": 2})``
-        """
-        return self.request("GET", url, data, headers, timeout)
-
-    def post(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
-        """A POST socket request; ``data`` becomes the JSON body."""
-        return self.request("POST", url, data, headers, timeout)
-
-    def put(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
-        """A PUT socket request; ``data`` becomes the JSON body."""
-        return self.request("PUT", url, data, headers, timeout)
-
-    def patch(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
-        """A PATCH socket request; ``data`` becomes the JSON body."""
-        return self.request("PATCH", url, data, headers, timeout)
-
-    def delete(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
-        """A DELETE socket request; ``data`` becomes the query string."""
-        return self.request("DELETE", url, data, headers, timeout)
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Call ``handler`` with the data of every ``event`` the server sends.

@@ -23,7 +23,7 @@ from typing import IO, Any, NamedTuple
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .jwr import Response
+from .jwr import Response, SocketRequests, request_payload
 
 
 class Received(NamedTuple):
@@ -33,7 +33,7 @@ class Received(NamedTuple):
     data: Any
 
 
-class SocketTestClient:
+class SocketTestClient(SocketRequests):
     """A socket connected to ``app`` without a network.
 
     ::
@@ -76,34 +76,20 @@ class SocketTestClient:
         """Whether the server accepted the socket and it is still connected."""
         return bool(self.client.is_connected())
 
-    def request(self, method: str, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        """Make a socket request; the answer as a :class:`~flask_sockpub.jwr.Response`."""
-        payload: dict[str, Any] = {"method": method.upper(), "url": url}
-        if data is not None:
-            payload["data"] = data
-        if headers is not None:
-            payload["headers"] = dict(headers)
-        return Response.from_jwr(self.emit(method.lower(), payload))
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
+        """Make a socket request; the answer as a :class:`~flask_sockpub.jwr.Response`.
 
-    def get(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        """A GET socket request."""
-        return self.request("GET", url, data, headers)
-
-    def post(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        """A POST socket request."""
-        return self.request("POST", url, data, headers)
-
-    def put(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        """A PUT socket request."""
-        return self.request("PUT", url, data, headers)
-
-    def patch(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        """A PATCH socket request."""
-        return self.request("PATCH", url, data, headers)
-
-    def delete(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        """A DELETE socket request."""
-        return self.request("DELETE", url, data, headers)
+        ``timeout`` is there for the shape of the other clients: the test
+        client answers before it returns.
+        """
+        return Response.from_jwr(self.emit(method.lower(), request_payload(method, url, data, headers)))
 
     def emit(self, event: str, *args: Any) -> Any:
         """Emit a raw event asking for an acknowledgement; returns what the server acknowledged."""

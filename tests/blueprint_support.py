@@ -14,13 +14,14 @@ import pytest
 import requests
 
 from flask_sockpub import Response
+from flask_sockpub.jwr import SocketRequests
 from flask_sockpub.client import Client
 from flask_sockpub.payload import FORM_CONTENT_TYPE, query_string
 from flask_sockpub.testing import LiveServer, live_server
 from tests.databases import postgres_database
 
 
-class HttpCaller:
+class HttpCaller(SocketRequests):
     """Plain HTTP requests (keep-alive), with GET data encoded as sockets encode it."""
 
     def __init__(self, url: str) -> None:
@@ -28,7 +29,12 @@ class HttpCaller:
         self.session = requests.Session()
 
     def request(
-        self, method: str, path: str, data: Any = None, headers: Mapping[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Response:
         method = method.upper()
         headers = dict(headers or {})
@@ -39,25 +45,10 @@ class HttpCaller:
             options["data"] = query_string(data)
         elif data is not None:
             options["json"] = data
-        answer = self.session.request(method, self.url + path, headers=headers, timeout=10, allow_redirects=False, **options)
+        answer = self.session.request(method, self.url + path, headers=headers, timeout=timeout or 10, allow_redirects=False, **options)
         is_json = answer.headers.get("Content-Type", "").startswith("application/json")
         body = answer.json() if is_json and answer.content else answer.text
         return Response(answer.status_code, body, dict(answer.headers))
-
-    def get(self, path: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        return self.request("GET", path, data, headers)
-
-    def post(self, path: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        return self.request("POST", path, data, headers)
-
-    def put(self, path: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        return self.request("PUT", path, data, headers)
-
-    def patch(self, path: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        return self.request("PATCH", path, data, headers)
-
-    def delete(self, path: str, data: Any = None, headers: Mapping[str, str] | None = None) -> Response:
-        return self.request("DELETE", path, data, headers)
 
     def close(self) -> None:
         self.session.close()
