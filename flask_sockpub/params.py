@@ -5,6 +5,10 @@ from typing import Any
 
 from flask import request
 
+#: The only body types Werkzeug parses into ``request.form``; asking ``form``
+#: of any other request builds an empty one at some cost.
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
 
 def param(name: str, default: Any = None) -> Any:
     """The request parameter ``name``, wherever the client put it.
@@ -20,7 +24,7 @@ def param(name: str, default: Any = None) -> Any:
         body = request.get_json(silent=True)
         if isinstance(body, dict) and name in body:
             return body[name]
-    elif name in request.form:
+    elif request.mimetype in FORM_MIMETYPES and name in request.form:
         return request.form[name]
     if name in request.args:
         return request.args[name]

@@ -203,7 +203,7 @@ class ModelRooms:
     # Publishing
 
     def publish_create(self, values: Any, omit: Socket | str | None = None) -> None:
-        """Announce a new instance to the class room, whose sockets then join its room.
+        """Announce a new instance to the class room, whose sockets join its room.
 
         :param values: the instance, or a dict of its values; either must
             carry the primary key.
@@ -214,8 +214,12 @@ class ModelRooms:
         event, payload = messages.created(
             state.event_style, self.identity, _json_id(key), self._data(values)
         )
-        emit(state.server, event, payload, [self.room()], skip)
+        # Introduce first: a socket told of the instance is already in its room,
+        # and copying the room's table is cheap next to sending to every member
+        # (under threading the send hands each socket's packet to its thread,
+        # which then competes with the copy).
         copy_members(state.server, self.room(), self.room(key), skip)
+        emit(state.server, event, payload, [self.room()], skip)
 
     def publish_update(
         self, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None
@@ -325,7 +329,7 @@ class PubSub:
 
     @classmethod
     def publish_create(cls, values: Any, omit: Socket | str | None = None) -> None:
-        """Announce a new instance to the class room, whose sockets then join its room."""
+        """Announce a new instance to the class room, whose sockets join its room."""
         model_rooms(cls).publish_create(values, omit)
 
     @classmethod

@@ -8,13 +8,14 @@ answer is a JWR (JSON WebSocket Response): ``{"body", "statusCode", "headers"}``
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from io import BytesIO
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
-from flask import Flask
+from flask import Flask, has_app_context
 
 from .errors import VIRTUAL_KEY, BadPayload, MalformedPayload
 from .payload import METHODS, SocketRequest, is_legacy, parse_request
@@ -136,7 +137,10 @@ def dispatch(
         started[:] = (status, headers)
         return refuse_write
 
-    with app.app_context():
+    # A fresh app context: Flask pushes one itself when none is active (the
+    # usual case: each socket event runs in its own thread or greenlet);
+    # under an active one (a test's), push a new one so no ``g`` is shared.
+    with app.app_context() if has_app_context() else nullcontext():
         interface = use_socket_session(app, connection, environ)
         # Flask's own wsgi_app, not app.wsgi_app: Flask-SocketIO wraps the latter.
         chunks = Flask.wsgi_app(app, environ, start_response)
