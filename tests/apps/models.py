@@ -215,8 +215,8 @@ def create_app(**config: Any) -> Flask:
 
     @app.get("/my/nodelay")
     def nodelay() -> Any:
-        """Whether Nagle's algorithm is off on this socket's TCP connection."""
-        tcp = connection_socket(current_socket.environ or {})
+        """Whether Nagle's algorithm is off on the TCP connection of this socket (or HTTP request)."""
+        tcp = connection_socket(current_socket.environ if current_socket else request.environ)
         return {"nodelay": None if tcp is None else tcp.getsockopt(IPPROTO_TCP, TCP_NODELAY) != 0}
 
     @app.post("/my/rooms/reset")
