@@ -1,0 +1,4 @@
+"""``python -m bench``: see :mod:`bench.run`."""
+from .run import main
+
+main()

@@ -1,0 +1,136 @@
+"""The results of a run as rows: ours, the floor, their ratio and the issue's goals; as text and as reST."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Results = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of one mode: ours, the floor, ours/floor, and the goal's verdict if the issue sets one."""
+
+    metric: str
+    ours: float | None
+    floor: float | None
+    goal: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.ours is None or not self.floor:
+            return None
+        return self.ours / self.floor
+
+    @property
+    def verdict(self) -> str:
+        """``met``/``missed`` against the goal (``"≥ 0.8"``, ``"≤ 1.2"``), or ``""``."""
+        if not self.goal or self.ratio is None:
+            return ""
+        limit = float(self.goal.split()[1])
+        met = self.ratio >= limit if self.goal.startswith("≥") else self.ratio <= limit
+        return "met" if met else "missed"
+
+
+#: Ratio goals from the issue's "done when", by metric.
+GOALS = {
+    "socket req/s, 50 sockets": "≥ 0.8",
+    "fan-out 1,000: all delivered p50 ms": "≤ 1.2",
+    "KiB per idle socket": "≤ 1.1",
+}
+
+
+def _get(run: Results | None, *path: str) -> float | None:
+    value: Any = run
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _plural(count: str, word: str) -> str:
+    return f"{int(count):,} {word}{'' if count == '1' else 's'}"
+
+
+def field(*path: str) -> Callable[[Results], float | None]:
+    """A function reading the figure at ``path`` in one server's results."""
+    return lambda run: _get(run, *path)
+
+
+def _metrics(ours: Results, floor: Results) -> Iterator[tuple[str, Callable[[Results], float | None]]]:
+    def keys(section: str) -> list[str]:
+        return sorted({*ours.get(section, {}), *floor.get(section, {})}, key=int)
+
+    for count in keys("requests"):
+        yield f"socket req/s, {_plural(count, 'socket')}", field("requests", count, "rps")
+    for count in keys("requests"):
+        where = _plural(count, "socket")
+        yield f"latency p50 ms, {where}", field("requests", count, "latency", "p50_ms")
+        yield f"latency p99 ms, {where}", field("requests", count, "latency", "p99_ms")
+    for count in keys("requests"):
+        yield f"server CPU µs/request, {_plural(count, 'socket')}", field("requests", count, "server_cpu_us_per_request")
+    for count in keys("http"):
+        yield f"HTTP req/s, {_plural(count, 'connection')}", field("http", count, "rps")
+    for count in keys("fanout"):
+        name = f"fan-out {int(count):,}"
+        yield f"{name}: all delivered p50 ms", field("fanout", count, "all_delivered", "p50_ms")
+        yield f"{name}: all delivered p99 ms", field("fanout", count, "all_delivered", "p99_ms")
+        yield f"{name}: deliveries/s", field("fanout", count, "deliveries_per_s")
+        yield f"{name}: server CPU µs/delivery", field("fanout", count, "server_cpu_us_per_delivery")
+    yield "KiB per idle socket", field("memory", "kib_per_socket")
+
+
+def rows(results: Results, mode: str) -> list[Row]:
+    """The rows of one async mode."""
+    run = results["runs"].get(mode, {})
+    ours, floor = run.get("ours", {}), run.get("floor", {})
+    return [Row(name, get(ours), get(floor), GOALS.get(name, "")) for name, get in _metrics(ours, floor)]
+
+
+def number(value: float | None) -> str:
+    """A figure at a precision fit for its size."""
+    if value is None:
+        return "–"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _cells(row: Row) -> list[str]:
+    ratio = "–" if row.ratio is None else f"{row.ratio:.2f}"
+    goal = f"{row.goal} {row.verdict}".strip()
+    return [row.metric, number(row.ours), number(row.floor), ratio, goal]
+
+
+HEADER = ["metric", "ours", "floor", "ours/floor", "goal"]
+
+
+def text_table(results: Results) -> str:
+    """The whole table, one block per mode, for the terminal."""
+    lines = []
+    for mode in results["runs"]:
+        cells = [HEADER, *(_cells(row) for row in rows(results, mode))]
+        widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
+        lines.append(f"== {mode} ==")
+        for line in cells:
+            first, *rest = line
+            lines.append("  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:]))]))
+        lines.append("")
+    lines.extend(f"warning: {warning}" for warning in results.get("warnings", []))
+    return "\n".join(lines)
+
+
+def rst_tables(results: Results) -> str:
+    """One ``list-table`` per mode, for docs/performance.rst to include."""
+    out = [".. Generated by python -m bench from results.json; do not edit.", ""]
+    for mode in results["runs"]:
+        out += [f".. list-table:: {mode}", "   :header-rows: 1", "   :widths: 40 12 12 12 16", ""]
+        for line in [HEADER, *(_cells(row) for row in rows(results, mode))]:
+            out.append(f"   * - {line[0]}")
+            out.extend(f"     - {cell}" if cell else "     -" for cell in line[1:])
+        out.append("")
+    return "\n".join(out)
