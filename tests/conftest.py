@@ -42,9 +42,9 @@ def pipeline_server() -> Iterator[LiveServer]:
 def real_socket(pipeline_server: LiveServer) -> Iterator[Client]:
     """A python-socketio client connected to the real pipeline server.
 
-    Shared by the session: under the threading (Werkzeug) server, closing a
-    websocket-client connection waits 3 s for a close frame Werkzeug never
-    sends, so tests that need no fresh socket reuse this one.
+    Shared by the session, so tests that need no fresh socket save a
+    connect and a close (under the threading server, the close waits
+    ``flask_sockpub.client.CLOSE_WAIT`` for a close frame Werkzeug never sends).
     """
     with Client(pipeline_server.url) as client:
         yield client
