@@ -17,6 +17,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from flask_sockpub.testing import stop_process
+
 #: Where the repository is: children run from there.
 ROOT = Path(__file__).resolve().parent.parent
 _children: list[subprocess.Popen[Any]] = []
@@ -41,13 +43,7 @@ def start(command: Sequence[str], *, stdout: int | IO[Any], stdin: int | None = 
 
 def stop(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
     """Terminate ``process`` (then kill it if it lingers) and forget it."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout)
+    stop_process(process, timeout)
     if process in _children:
         _children.remove(process)
 

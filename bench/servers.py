@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -13,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from flask_sockpub.testing import free_port, wait_until_listening
 
 from . import processes
 from .serve import SETTINGS_PREFIX
@@ -73,16 +74,9 @@ class Server:
         raise RuntimeError(f"the {self.kind} server was still busy {timeout:.0f} s after its sockets left")
 
     def check_alive(self) -> None:
-        """Raise with the server's log if it has exited."""
+        """Raise, with the server's log, if it has exited."""
         if self.process.poll() is not None:
             raise RuntimeError(f"the {self.kind} server exited with {self.process.returncode}:\n{self.log()}")
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -104,26 +98,13 @@ def running_server(
     )
     try:
         server = Server(kind, async_mode, f"http://127.0.0.1:{port}", process, log_file, {})
-        wait_until_listening(server, port, timeout)
+        wait_until_listening(server, "127.0.0.1", port, timeout)
         server.settings = read_settings(server)
         yield server
     finally:
         processes.stop(process)
         log_file.close()
         data_dir.cleanup()
-
-
-def wait_until_listening(server: Server, port: int, timeout: float) -> None:
-    """Return once the server accepts connections; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        server.check_alive()
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the {server.kind} server did not listen within {timeout} s:\n{server.log()}")
 
 
 def read_settings(server: Server) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, Protocol
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -131,6 +131,11 @@ class LiveServer:
         with open(self.log_file.name, "rb") as log:
             return log.read().decode("utf-8", errors="replace")
 
+    def check_alive(self) -> None:
+        """Raise, with what the server printed, if it has exited."""
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the server exited with {self.process.returncode}:\n{self.log()}")
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port free on ``host`` right now."""
@@ -176,18 +181,28 @@ def live_server(
     process = subprocess.Popen(command, env=child_env, stdout=log_file, stderr=subprocess.STDOUT)
     server = LiveServer(f"http://{host}:{port}", process, log_file)
     try:
-        _wait_until_listening(server, host, port, start_timeout)
+        wait_until_listening(server, host, port, start_timeout)
         yield server
     finally:
-        _stop(process)
+        stop_process(process)
         log_file.close()
 
 
-def _wait_until_listening(server: LiveServer, host: str, port: int, timeout: float) -> None:
+class Watched(Protocol):
+    """A server in a subprocess, as :func:`wait_until_listening` watches it."""
+
+    def check_alive(self) -> None:
+        """Raise, with what the server printed, if it has exited."""
+
+    def log(self) -> str:
+        """What the server printed so far."""
+
+
+def wait_until_listening(server: Watched, host: str, port: int, timeout: float) -> None:
+    """Return once ``host:port`` accepts connections; raise, with the server's log, after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.process.returncode}:\n{server.log()}")
+        server.check_alive()
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -196,14 +211,15 @@ def _wait_until_listening(server: LiveServer, host: str, port: int, timeout: flo
     raise RuntimeError(f"the server did not listen on {host}:{port} within {timeout} s:\n{server.log()}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Terminate ``process``, then kill it if it is still there after ``timeout`` seconds."""
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=10)
+            process.wait(timeout=timeout)
 
 
 class Inbox:
