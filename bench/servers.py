@@ -41,10 +41,7 @@ class Server:
 
     def rss_kib(self) -> int:
         """Resident memory of the server process (``VmRSS``), in KiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError("no VmRSS in /proc status")
+        return self._status_number("VmRSS")
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the server process has used so far."""
@@ -53,10 +50,15 @@ class Server:
 
     def threads(self) -> int:
         """How many threads the server process has."""
+        return self._status_number("Threads")
+
+    def _status_number(self, field: str) -> int:
+        """The number a field of ``/proc/PID/status`` starts with (``VmRSS: 1234 kB`` -> 1234)."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-        return 0
+            name, _, value = line.partition(":")
+            if name == field:
+                return int(value.split()[0])
+        raise RuntimeError(f"no {field} in /proc/{self.process.pid}/status")
 
     def wait_until_quiet(self, timeout: float, busy_share: float = 0.05, period: float = 0.5) -> float:
         """Wait until the server uses under ``busy_share`` of a CPU for ``period`` seconds.
