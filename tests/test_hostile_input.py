@@ -78,6 +78,15 @@ CASES = [
     Case("header name is not a token", 400, "not a valid HTTP header name", args=url("/echo", headers={"X A": "1"})),
     Case("too many headers", 431, "headers; the limit", args=url("/echo", headers={f"X-{n}": "1" for n in range(101)})),
     Case(
+        "header over 8 KiB", 431, "header 'X-A' is longer than 8192 characters",
+        args=url("/echo", headers={"X-A": "a" * (8 * 1024 + 1)}),
+    ),  # fmt: skip
+    Case(
+        "query string over SOCKPUB_MAX_PAYLOAD", 413,
+        f"the query string is {config.MAX_PAYLOAD + 8} bytes; SOCKPUB_MAX_PAYLOAD allows {config.MAX_PAYLOAD}",
+        args=url("/echo", data={"message": "x" * config.MAX_PAYLOAD}),
+    ),  # fmt: skip
+    Case(
         "body over SOCKPUB_MAX_PAYLOAD", 413, "SOCKPUB_MAX_PAYLOAD",
         event="post", args=({"url": "/json", "data": {"blob": OVER_MAX_PAYLOAD}},),
     ),  # fmt: skip
@@ -143,6 +152,23 @@ def test_a_socket_open_before_the_table_still_gets_correct_answers(
     assert real_socket.get("/echo", {"message": "still here"}).body == {"success": True, "message": "still here"}
     assert real_socket.post("/json", {"name": "Randy"}).body["param"] == "Randy"
     assert raw_socket.call('["get",{"url":"/echo?message=raw"}]')["body"]["message"] == "raw"
+
+
+def test_an_event_announcing_over_a_hundred_binary_attachments_is_refused(
+    pipeline_server: LiveServer,
+) -> None:
+    # python-socketio would hold every attachment in memory until the last one came.
+    raw = RawSocket(pipeline_server.url)
+    try:
+        answer = raw.call('["get",{"url":"/echo"}]', attachments=101)
+        assert answer == {
+            "body": {"error": "101 binary attachments; the limit is 100"},
+            "statusCode": 400,
+            "headers": {"Content-Type": "application/json"},
+        }
+        assert raw.call('["get",{"url":"/echo?message=after"}]')["body"]["message"] == "after"
+    finally:
+        raw.close()
 
 
 def test_a_new_socket_after_the_table_gets_correct_answers(pipeline_server: LiveServer) -> None:
