@@ -26,6 +26,7 @@ import pytest
 from flask_sockpub.client import Client, ConnectionRefused, Disconnected
 from flask_sockpub.server import pick_async_mode
 from flask_sockpub.testing import Inbox, LiveServer, free_port
+from tests.hidden_modules import without_gevent_websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,9 +173,7 @@ def gunicorn(worker: str, hide_gevent_websocket: bool, tmp_path: Path) -> Iterat
     url = f"http://127.0.0.1:{port}"
     pythonpath = [str(ROOT)]
     if hide_gevent_websocket:
-        (tmp_path / "geventwebsocket").mkdir()
-        (tmp_path / "geventwebsocket" / "__init__.py").write_text('raise ImportError("hidden")\n')
-        pythonpath.insert(0, str(tmp_path))
+        pythonpath.insert(0, without_gevent_websocket(tmp_path))
     command = [
         sys.executable, "-m", "gunicorn", "--worker-class", worker, "--workers", "1",
         "--bind", f"127.0.0.1:{port}", "--no-control-socket", "tests.apps.clients:create_app()",
