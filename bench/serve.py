@@ -10,6 +10,7 @@ with :func:`flask_sockpub.server.serve` (eventlet's backlog and connection
 cap included). Before serving it prints one line, ``BENCH-SETTINGS {json}``:
 the settings that must match between ours and the floor.
 """
+
 from __future__ import annotations
 
 import sys
@@ -110,7 +111,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     from flask_sockpub.cli import load_app
-    from flask_sockpub.server import serve
+    from flask_sockpub.serving.run import serve
 
     app = load_app(args.app)
     found = settings(app, file_limit)

@@ -4,6 +4,7 @@ Under gevent, Flask-SocketIO serves WebSockets with gevent-websocket whenever
 it is importable (it never compresses), else with simple-websocket. The test
 extras install it, so the tests hide it from the servers that must run without.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """A Socket.IO connection spoken by hand over a WebSocket, for what no client library would send."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ class RawSocket:
     :raises Refused: the server refused the connection.
     """
 
-    def __init__(self, url: str, origin: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, url: str, origin: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         try:
             self.ws = websocket.create_connection(
                 url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",

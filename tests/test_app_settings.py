@@ -1,4 +1,5 @@
 """``init_app`` honours the app's own settings, refuses a second call, and blueprints made later still register."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -50,10 +51,15 @@ def test_init_app_twice_on_one_app_is_refused_and_the_app_keeps_working() -> Non
     sockpub = app.extensions["sockpub"].sockpub
     with pytest.raises(RuntimeError) as raised:
         sockpub.init_app(app)
-    assert str(raised.value) == "SockPub is already set up for this app: call init_app once per app."
+    assert (
+        str(raised.value) == "SockPub is already set up for this app: call init_app once per app."
+    )
     with pytest.raises(RuntimeError):
         SockPub(app)
-    assert SocketTestClient(app).get("/echo", {"message": "still"}).body == {"success": True, "message": "still"}
+    assert SocketTestClient(app).get("/echo", {"message": "still"}).body == {
+        "success": True,
+        "message": "still",
+    }
 
 
 db = SQLAlchemy()

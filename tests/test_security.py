@@ -1,12 +1,13 @@
 """Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size."""
+
 from __future__ import annotations
 
 import base64
 import json
 import os
-import socket
 import selectors
 import signal
+import socket
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import pytest
 from flask import Flask, request
 
 from flask_sockpub import SockPub, config
-from flask_sockpub.origins import origin_policy
+from flask_sockpub.serving.origins import origin_policy
 from flask_sockpub.testing import LiveServer, live_server
 from tests.hidden_modules import without_gevent_websocket
 from tests.raw_socket import RawSocket, Refused
@@ -55,9 +56,13 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]
                 async_mode, _, websocket = variant.partition("+")
                 env = dict(CONFIGURED) if configured else {}
                 if websocket == "simple-websocket":
-                    hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
+                    hidden = without_gevent_websocket(
+                        tmp_path_factory.mktemp("without-gevent-websocket")
+                    )
                     env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
-                started[key] = stack.enter_context(live_server(PIPELINE, async_mode=async_mode, env=env))
+                started[key] = stack.enter_context(
+                    live_server(PIPELINE, async_mode=async_mode, env=env)
+                )
             return started[key]
 
         yield server
@@ -111,7 +116,10 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_the_servers_own_origin
 
 
 #: What a chain of proxies forwards: the first value is the client's.
-TWO_PROXIES = {"HTTP_X_FORWARDED_PROTO": "https, http", "HTTP_X_FORWARDED_HOST": "b.example, c.example"}
+TWO_PROXIES = {
+    "HTTP_X_FORWARDED_PROTO": "https, http",
+    "HTTP_X_FORWARDED_HOST": "b.example, c.example",
+}
 
 
 @pytest.mark.parametrize(
@@ -129,7 +137,10 @@ def test_origin_policy_takes_the_first_forwarded_scheme_and_host(
 ) -> None:
     policy = origin_policy(None)
     assert callable(policy)
-    assert policy(origin, {"HTTP_HOST": "a.example", "wsgi.url_scheme": "http", **forwarded}) is allowed
+    assert (
+        policy(origin, {"HTTP_HOST": "a.example", "wsgi.url_scheme": "http", **forwarded})
+        is allowed
+    )
 
 
 @pytest.mark.parametrize(
@@ -207,7 +218,9 @@ def test_compression_is_accepted_when_configured(servers: ServerFactory, variant
     assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
 
 
-def test_under_gevent_websocket_compression_is_declined_and_sockpub_says_why(servers: ServerFactory) -> None:
+def test_under_gevent_websocket_compression_is_declined_and_sockpub_says_why(
+    servers: ServerFactory,
+) -> None:
     # Documented: gevent-websocket never compresses, and SockPub says so at startup.
     server = servers("gevent", True)
     status, headers = websocket_upgrade(server)
@@ -268,7 +281,9 @@ def connected_within(connections: list[socket.socket], timeout: float) -> int:
     return connected
 
 
-def test_eventlet_queues_more_connections_than_its_default_backlog_while_busy(servers: ServerFactory) -> None:
+def test_eventlet_queues_more_connections_than_its_default_backlog_while_busy(
+    servers: ServerFactory,
+) -> None:
     server = servers("eventlet", False)
     # Stopped, the server accepts nothing: the kernel completes handshakes
     # until the listen backlog is full, then drops the rest.
@@ -284,7 +299,9 @@ def test_eventlet_queues_more_connections_than_its_default_backlog_while_busy(se
     assert echo_answers(server, timeout=10)
 
 
-def test_eventlet_serves_more_connections_at_once_than_its_default_cap(servers: ServerFactory) -> None:
+def test_eventlet_serves_more_connections_at_once_than_its_default_cap(
+    servers: ServerFactory,
+) -> None:
     server = servers("eventlet", False)
     # Idle connections each hold one of the server's green threads; past its
     # cap, eventlet stops accepting until one goes.
@@ -314,7 +331,10 @@ def test_http_bodies_are_limited_when_the_app_sets_no_max_content_length() -> No
     assert app.config["MAX_CONTENT_LENGTH"] == config.DEFAULT_MAX_CONTENT_LENGTH
     client = app.test_client()
     assert client.post("/upload", data=b"x" * 1024).get_json() == {"size": 1024}
-    assert client.post("/upload", data=b"x" * (config.DEFAULT_MAX_CONTENT_LENGTH + 1)).status_code == 413
+    assert (
+        client.post("/upload", data=b"x" * (config.DEFAULT_MAX_CONTENT_LENGTH + 1)).status_code
+        == 413
+    )
 
 
 def test_an_apps_own_max_content_length_is_kept() -> None:

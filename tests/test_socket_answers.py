@@ -3,6 +3,7 @@
 Tests taking the ``socket`` fixture run twice: through the test client (no
 network) and over a real server with the python-socketio client.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,7 +35,7 @@ def test_a_head_socket_request_gets_the_get_answer_without_its_body(socket: Any)
 def test_a_head_answer_built_from_a_body_carries_none() -> None:
     # Werkzeug already drops the body of a HEAD response, so the JWR builder's
     # own rule is only seen when it is handed one.
-    from flask_sockpub.virtual import response_jwr
+    from flask_sockpub.wire.jwr import response_jwr
 
     headers = [("Content-Type", "application/json")]
     assert response_jwr(200, headers, b'{"a":1}', "HEAD")["body"] is None
