@@ -26,9 +26,17 @@ from typing import Any
 import socketio
 from socketio import exceptions
 
-from .jwr import Response, SocketRequests, request_payload
+from .wire.jwr import Response, SocketRequests, SocketResponse, request_payload
 
-__all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "RequestTimeout", "Response"]
+__all__ = [
+    "Client",
+    "ClientError",
+    "ConnectionRefused",
+    "Disconnected",
+    "RequestTimeout",
+    "Response",
+    "SocketResponse",
+]
 
 #: Seconds :meth:`Client.close` waits for the server to answer its WebSocket
 #: closing frame.
@@ -181,7 +189,7 @@ class Client(SocketRequests):
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Response:
+    ) -> SocketResponse:
         """Make a socket request and wait for its answer.
 
         ::
@@ -198,7 +206,7 @@ class Client(SocketRequests):
         """
         payload = request_payload(method, url, data, headers)
         what = f"{method.upper()} {url}"
-        return Response.from_jwr(self._call(method.lower(), payload, what, timeout))
+        return SocketResponse.from_jwr(self._call(method.lower(), payload, what, timeout))
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Call ``handler`` with the data of every ``event`` the server sends.

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.payload import FORM_CONTENT_TYPE
+from flask_sockpub.wire.socket_request import FORM_CONTENT_TYPE
 from flask_sockpub.testing import Inbox, LiveServer
 from tests.blueprint_support import Caller, count, make_user
 from tests.criteria_data import ROWS, ids_where

@@ -15,7 +15,7 @@ import redis
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.jwr import Response
+from flask_sockpub.wire.jwr import Response
 from flask_sockpub.testing import LiveServer, live_server
 
 APP = "tests.apps.sessions:create_app"

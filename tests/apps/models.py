@@ -20,8 +20,8 @@ from flask import Flask, abort, request, session
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import PubSub, SockPub, Socket, broadcast, current_socket, listen, param
-from flask_sockpub.nodelay import connection_socket
-from flask_sockpub.rooms import MODEL_ROOM_PREFIX
+from flask_sockpub.serving.middleware import connection_socket
+from flask_sockpub.rooms.names import MODEL_ROOM_PREFIX
 
 db = SQLAlchemy()
 

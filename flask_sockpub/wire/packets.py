@@ -5,7 +5,7 @@ cannot use (JSON nested too deep, invalid surrogates, not JSON at all, an event
 that is not an array starting with its name) would raise inside python-socketio,
 where nobody can answer the client. This packet class decodes with orjson
 (fast, and bounded at 1,024 levels of nesting) and turns such an event into the
-event ``MALFORMED_EVENT``, carrying a :class:`~flask_sockpub.errors.MalformedPayload`,
+event ``MALFORMED_EVENT``, carrying a :class:`MalformedPayload`,
 which SockPub answers with a 400 JWR under the packet's own acknowledgement id.
 
 python-socketio does not tell a handler whether the client asked for an
@@ -25,8 +25,7 @@ from typing import Any
 import orjson
 from socketio import packet
 
-from .errors import MalformedPayload as MalformedPayload  # re-exported: decoding produces it
-from .payload import METHODS, json_kind
+from .socket_request import METHODS, MalformedPayload, json_kind
 
 logger = logging.getLogger("flask_sockpub")
 

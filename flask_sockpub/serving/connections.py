@@ -1,48 +1,29 @@
-"""Flask-SocketIO's server as SockPub runs it: async mode, lifecycle handlers, serving."""
+"""The life of a connection: connect and disconnect handlers, and events that are not requests."""
 from __future__ import annotations
 
 import inspect
 import logging
-import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-import flask_socketio
 from flask import Flask
 from socketio.exceptions import ConnectionRefusedError
 
-from .packets import MalformedPayload
-from .sessions import mark_connection
-from .sockets import AUTH_KEY
+from ..internals import PlainHandlerHook
+from ..sessions import mark_connection
+from ..sockets import keep_auth
+from ..virtual import answer_malformed, answer_unknown, replay, replay_unacked
+from ..wire.packets import MALFORMED_EVENT, UNACKED_EVENT
+from ..wire.socket_request import METHODS, MalformedPayload
+
+if TYPE_CHECKING:
+    from socketio import Server
 
 logger = logging.getLogger("flask_sockpub")
 
-ASYNC_MODES = ("threading", "gevent", "eventlet")
-#: Listen backlog and connection cap SockPub gives eventlet (its own: 50 and 1,024).
-EVENTLET_BACKLOG = 2048
-EVENTLET_MAX_CONNECTIONS = 100_000
 
-
-def pick_async_mode() -> str:
-    """gevent or eventlet when the process is already monkey-patched by it, else threading.
-
-    An installed but unpatched eventlet is never picked: it breaks the Redis
-    queue and warns on import.
-    """
-    if "gevent" in sys.modules:
-        from gevent import monkey
-
-        if monkey.is_module_patched("socket"):
-            return "gevent"
-    if "eventlet" in sys.modules:
-        import eventlet.patcher
-
-        if eventlet.patcher.is_monkey_patched("socket"):
-            return "eventlet"
-    return "threading"
-
-
-class SocketIO(flask_socketio.SocketIO):
+class SocketIO(PlainHandlerHook):
     """Flask-SocketIO's ``SocketIO``, with connect and disconnect handlers chained.
 
     python-socketio keeps one handler per event, and SockPub needs its own for
@@ -68,14 +49,15 @@ class SocketIO(flask_socketio.SocketIO):
 
         return register
 
-    def _handle_event(self, handler: Callable[..., Any], message: str, namespace: str, sid: str, *args: Any) -> Any:
-        # Every plain handler runs here, in a request context Flask-SocketIO
-        # pushes on the handshake environ: mark that environ so SockPub's
-        # session interface opens the socket's session for it.
+    def before_plain_handler(self, sid: str, namespace: str) -> None:
+        """Mark the handshake environ so SockPub's session interface opens the socket's session.
+
+        Every plain handler runs in a request context Flask-SocketIO pushes on
+        that environ.
+        """
         environ = self.server.get_environ(sid, namespace=namespace)
         if environ:
             mark_connection(environ["flask.app"], environ)
-        return super()._handle_event(handler, message, namespace, sid, *args)
 
     def connected(self, sid: str, environ: dict[str, Any], auth: Any = None) -> bool | None:
         """python-socketio's connect handler: keep ``auth``, then run the app's handlers."""
@@ -85,10 +67,10 @@ class SocketIO(flask_socketio.SocketIO):
             scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 auth = {"token": token.strip()}
-        environ[AUTH_KEY] = auth
+        keep_auth(environ, auth)
         try:
             for handler in self.connect_handlers:
-                if self._handle_event(handler, "connect", "/", sid, environ, auth) is False:
+                if self.run_plain_handler(handler, "connect", "/", sid, environ, auth) is False:
                     return False
             namespace = self.server.namespace_handlers.get("/")
             if namespace is not None:
@@ -110,7 +92,7 @@ class SocketIO(flask_socketio.SocketIO):
         for handler in self.disconnect_handlers:
             args = (reason,) if takes_reason(handler) else ()
             try:
-                self._handle_event(handler, "disconnect", "/", sid, *args)
+                self.run_plain_handler(handler, "disconnect", "/", sid, *args)
             except Exception:
                 logger.exception("a disconnect handler of socket %s failed", sid)
         namespace = self.server.namespace_handlers.get("/")
@@ -132,40 +114,28 @@ def takes_reason(handler: Callable[..., Any]) -> bool:
     return True
 
 
-class DeclineCompression:
-    """WSGI middleware that hides a client's per-message deflate offer.
+def register_handlers(socketio: SocketIO, server: Server) -> None:
+    """Put SockPub's event handlers on the python-socketio server.
 
-    Browsers offer compression on every WebSocket; accepting it costs memory
-    on each socket and halves fan-out. Without the offer, every WebSocket
-    server under Flask-SocketIO answers uncompressed.
+    They are registered on python-socketio directly rather than through
+    Flask-SocketIO, which would build a request context per event that a
+    virtual request does not need (it builds its own).
     """
-
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        return self.wsgi_app(environ, start_response)
-
-
-def serve(socketio: SocketIO, app: Flask, host: str, port: int, **options: Any) -> None:
-    """Serve ``app`` (HTTP and sockets on one port) until the process stops."""
-    mode = socketio.async_mode
-    if mode == "threading":
-        # The Werkzeug server refuses to start without a terminal unless told.
-        options.setdefault("allow_unsafe_werkzeug", True)
-    elif mode == "eventlet" and not options.get("use_reloader") and "certfile" not in options:
-        serve_eventlet(app, host, port, **options)
-        return
-    socketio.run(app, host=host, port=port, **options)
+    for method in METHODS:
+        server.on(method, partial(replay, server, method))
+    server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+    server.on(UNACKED_EVENT, partial(replay_unacked, server))
+    server.on("*", partial(answer_other_event, server))
+    server.on("connect", socketio.connected)
+    server.on("disconnect", socketio.disconnected)
 
 
-def serve_eventlet(app: Flask, host: str, port: int, log_output: bool = False, **options: Any) -> None:
-    """eventlet's WSGI server with a backlog and connection cap fit for many sockets."""
-    import eventlet
-    import eventlet.wsgi
-
-    options.pop("debug", None)
-    listener = eventlet.listen((host, port), backlog=options.pop("backlog", EVENTLET_BACKLOG))
-    max_size = options.pop("max_size", EVENTLET_MAX_CONNECTIONS)
-    eventlet.wsgi.server(listener, app, log_output=log_output, max_size=max_size, **options)
+def answer_other_event(server: Server, event: str, sid: str, *args: Any) -> Any:
+    """Events without a handler: socket requests in other cases, else the app's namespace, else 400."""
+    method = event.lower()
+    if method in METHODS:
+        return replay(server, method, sid, *args)
+    namespace = server.namespace_handlers.get("/")
+    if namespace is not None:
+        return namespace.trigger_event(event, sid, *args)
+    return answer_unknown(event, sid)

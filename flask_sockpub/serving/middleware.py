@@ -1,17 +1,14 @@
-"""Connections without Nagle's algorithm: WebSockets and keep-alive HTTP alike.
+"""WSGI middleware SockPub puts around the app: no compression offers, no Nagle.
 
-A socket often gets two frames in a row: a model message, then the answer to
-its own request (``publish_create`` from a socket in the class room), or a
-burst of messages. With Nagle's algorithm on, the kernel holds the second
-frame until the client acknowledges the first, and clients delay their
-acknowledgements by up to 40 ms: measured here, a socket request answered
-right after a message took 44 ms instead of 1.4 ms (gevent and threading
-alike). Keep-alive HTTP suffers the same way when a response leaves in two
-writes (headers, then body): measured here under gevent with the ``requests``
-client, 22 requests/s on one keep-alive connection with Nagle on, 291 (the
-client's own limit) with it off. No WSGI server under Flask-SocketIO turns
-Nagle off, so SockPub does, on the connection of every request (one
-``setsockopt`` call).
+:class:`DeclineCompression` hides a client's per-message deflate offer, which
+browsers make on every WebSocket and which costs memory per socket and fan-out
+speed. :class:`NoDelay` turns Nagle's algorithm off on every connection,
+WebSockets and keep-alive HTTP alike: a socket often gets two frames in a row
+(a model message, then the answer to its own request), and with Nagle on the
+kernel holds the second until the client acknowledges the first, which clients
+delay by up to 40 ms. No WSGI server under Flask-SocketIO turns it off, so
+SockPub does (one ``setsockopt`` per request). The Performance page of the
+docs has the figures behind both.
 """
 from __future__ import annotations
 
@@ -51,4 +48,20 @@ class NoDelay:
                 tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:  # not TCP (a Unix socket behind a proxy): nothing to do
                 logger.debug("TCP_NODELAY not set: the connection is not TCP")
+        return self.wsgi_app(environ, start_response)
+
+
+class DeclineCompression:
+    """WSGI middleware that hides a client's per-message deflate offer.
+
+    Browsers offer compression on every WebSocket; accepting it costs memory
+    on each socket and halves fan-out. Without the offer, every WebSocket
+    server under Flask-SocketIO answers uncompressed.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.wsgi_app(environ, start_response)
