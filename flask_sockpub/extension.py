@@ -59,7 +59,7 @@ class SockPub:
         # The apps set up so far, so that a blueprint made after init_app is
         # registered too; weak, so a test's discarded app can go.
         self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
-        #: The underlying ``flask_socketio.SocketIO`` (the seed's ``sails.io``).
+        #: The underlying ``flask_socketio.SocketIO`` (Sails 0.9's ``sails.io``).
         #: Plain ``@sockpub.socketio.on(...)`` handlers work beside SockPub's.
         self.socketio = SocketIO()
         if app is not None:
@@ -215,7 +215,7 @@ class SockPub:
         return model_rooms(model)
 
     def blueprint(self, model: type[Any], url_prefix: str | None = None, **options: Any) -> Blueprint:
-        """Build and register the CRUD blueprint of ``model`` (the seed's "CRUD Blueprints").
+        """Build and register the CRUD blueprint of ``model`` (Sails 0.9's "CRUD Blueprints").
 
         Routes, under ``url_prefix`` (default: ``/`` + the model identity, e.g. ``/user``):
         ``GET /user`` (list, with Sails ``where``, ``sort``, ``limit``,

@@ -25,7 +25,7 @@ SUBSCRIBED_HEADER = "X-Sockpub-Subscribed"
 
 
 class Socket:
-    """A connected Socket.IO client: the seed's ``req.socket``.
+    """A connected Socket.IO client: Sails 0.9's ``req.socket``.
 
     Sockets compare equal when their ids do, so they can be kept in sets and
     compared with the sockets ``subscribers()`` returns.
@@ -106,7 +106,7 @@ def note_subscribed(socket: Socket) -> None:
             environ[SUBSCRIBED_KEY] = True
 
 
-#: The socket of the current socket request: the seed's ``req.socket``. Falsy
+#: The socket of the current socket request: Sails 0.9's ``req.socket``. Falsy
 #: (it proxies ``None``) during HTTP requests, so ``if current_socket:`` tells
 #: the two apart.
 current_socket: Socket = cast(Socket, LocalProxy(find_current_socket))

@@ -1,7 +1,7 @@
 """The CRUD blueprint of a model: its routes, decorators and error handlers.
 
 ``sockpub.blueprint(User)`` builds a Flask ``Blueprint`` with these routes
-(the seed's "Using CRUD Blueprints"):
+(Sails 0.9's "Using CRUD Blueprints"):
 
 =================================  ==========================================
 route                              action

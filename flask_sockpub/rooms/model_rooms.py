@@ -1,4 +1,4 @@
-"""Model rooms: the seed's pubsub methods, for ``PubSub`` models and for any model.
+"""Model rooms: Sails 0.9's pubsub methods, for ``PubSub`` models and for any model.
 
 Every model has a class room, where creates are announced, and an instance
 room per primary key, where updates and destroys of that instance are. The
@@ -36,7 +36,7 @@ class _ClassRoom:
 
 
 #: The default of ``instances`` in ``subscribe``/``unsubscribe``: the class
-#: room. Not the same as ``[]``, which names no room at all (as in the seed).
+#: room. Not the same as ``[]``, which names no room at all (as in Sails 0.9).
 CLASS_ROOM: Any = _ClassRoom()
 
 
@@ -280,7 +280,7 @@ class ModelRooms:
 
 
 class PubSub:
-    """Mixin giving a model the seed's pubsub methods as class methods.
+    """Mixin giving a model Sails 0.9's pubsub methods as class methods.
 
     ::
 

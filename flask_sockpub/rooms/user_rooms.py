@@ -1,4 +1,4 @@
-"""The seed's ``req.listen`` and ``res.broadcast``: rooms named by users."""
+"""Sails 0.9's ``req.listen`` and ``res.broadcast``: rooms named by users."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +10,7 @@ from .names import user_room
 
 
 def listen(room: str) -> bool:
-    """Subscribe the current socket to ``room`` (the seed's ``req.listen``).
+    """Subscribe the current socket to ``room`` (Sails 0.9's ``req.listen``).
 
     Returns ``False`` and does nothing during an HTTP request, so one view can
     serve both::
@@ -28,7 +28,7 @@ def listen(room: str) -> bool:
 
 
 def broadcast(room: str, data: Any, event: str = "message", include_self: bool = True) -> None:
-    """Emit ``event`` with ``data`` to every socket in ``room`` (the seed's ``res.broadcast``).
+    """Emit ``event`` with ``data`` to every socket in ``room`` (Sails 0.9's ``res.broadcast``).
 
     Works in socket requests, HTTP requests, and anywhere an app context is
     pushed. The socket making the current request hears its own broadcast

@@ -91,7 +91,7 @@ class Packet(packet.Packet):
         python-socketio's own check, which every packet it builds runs (each
         answer, each message), walks the data recursively building a list at
         every level; this walks it with a stack and stops at the first
-        ``bytes`` (for a JWR, 5.2 µs -> 2.0 µs here).
+        ``bytes``: less than half the time for a JWR (see the Performance page).
         """
         pending = [data]
         while pending:
