@@ -1,4 +1,5 @@
 """The PNG plots of a run (matplotlib): one figure per measure, one panel per async mode, ours against the floor."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +14,10 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: 
 
 Results = dict[str, Any]
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")
-STYLE = {"ours": {"color": "tab:blue", "marker": "o"}, "floor": {"color": "tab:gray", "marker": "s"}}
+STYLE = {
+    "ours": {"color": "tab:blue", "marker": "o"},
+    "floor": {"color": "tab:gray", "marker": "s"},
+}
 
 
 def _series(run: Results, section: str, *path: str) -> tuple[list[int], list[float]]:
@@ -27,10 +31,18 @@ def _series(run: Results, section: str, *path: str) -> tuple[list[int], list[flo
     return xs, ys
 
 
-def _figure(results: Results, title: str, xlabel: str, ylabel: str, lines: list[tuple[str, str, tuple[str, ...]]],
-            log_y: bool = False) -> Figure:
+def _figure(
+    results: Results,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    lines: list[tuple[str, str, tuple[str, ...]]],
+    log_y: bool = False,
+) -> Figure:
     modes = list(results["runs"])
-    figure, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.6), squeeze=False, sharey=True)
+    figure, axes = plt.subplots(
+        1, len(modes), figsize=(4.2 * len(modes), 3.6), squeeze=False, sharey=True
+    )
     for ax, mode in zip(axes[0], modes):
         ticks: set[int] = set()
         for kind, run in results["runs"][mode].items():

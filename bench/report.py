@@ -1,4 +1,5 @@
 """The results of a run as rows: ours, the floor, their ratio and the issue's goals; as text and as reST."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -59,7 +60,9 @@ def field(*path: str) -> Callable[[Results], float | None]:
     return lambda run: _get(run, *path)
 
 
-def _metrics(ours: Results, floor: Results) -> Iterator[tuple[str, Callable[[Results], float | None]]]:
+def _metrics(
+    ours: Results, floor: Results
+) -> Iterator[tuple[str, Callable[[Results], float | None]]]:
     def keys(section: str) -> list[str]:
         return sorted({*ours.get(section, {}), *floor.get(section, {})}, key=int)
 
@@ -70,7 +73,10 @@ def _metrics(ours: Results, floor: Results) -> Iterator[tuple[str, Callable[[Res
         yield f"latency p50 ms, {where}", field("requests", count, "latency", "p50_ms")
         yield f"latency p99 ms, {where}", field("requests", count, "latency", "p99_ms")
     for count in keys("requests"):
-        yield f"server CPU µs/request, {_plural(count, 'socket')}", field("requests", count, "server_cpu_us_per_request")
+        yield (
+            f"server CPU µs/request, {_plural(count, 'socket')}",
+            field("requests", count, "server_cpu_us_per_request"),
+        )
     for count in keys("http"):
         yield f"HTTP req/s, {_plural(count, 'connection')}", field("http", count, "rps")
     for count in keys("fanout"):
@@ -78,7 +84,10 @@ def _metrics(ours: Results, floor: Results) -> Iterator[tuple[str, Callable[[Res
         yield f"{name}: all delivered p50 ms", field("fanout", count, "all_delivered", "p50_ms")
         yield f"{name}: all delivered p99 ms", field("fanout", count, "all_delivered", "p99_ms")
         yield f"{name}: deliveries/s", field("fanout", count, "deliveries_per_s")
-        yield f"{name}: server CPU µs/delivery", field("fanout", count, "server_cpu_us_per_delivery")
+        yield (
+            f"{name}: server CPU µs/delivery",
+            field("fanout", count, "server_cpu_us_per_delivery"),
+        )
     yield "KiB per idle socket", field("memory", "kib_per_socket")
 
 
@@ -86,7 +95,9 @@ def rows(results: Results, mode: str) -> list[Row]:
     """The rows of one async mode."""
     run = results["runs"].get(mode, {})
     ours, floor = run.get("ours", {}), run.get("floor", {})
-    return [Row(name, get(ours), get(floor), GOALS.get(name, "")) for name, get in _metrics(ours, floor)]
+    return [
+        Row(name, get(ours), get(floor), GOALS.get(name, "")) for name, get in _metrics(ours, floor)
+    ]
 
 
 def number(value: float | None) -> str:
@@ -118,7 +129,9 @@ def text_table(results: Results) -> str:
         lines.append(f"== {mode} ==")
         for line in cells:
             first, *rest = line
-            lines.append("  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:]))]))
+            lines.append(
+                "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:]))])
+            )
         lines.append("")
     lines.extend(f"warning: {warning}" for warning in results.get("warnings", []))
     return "\n".join(lines)

@@ -10,6 +10,7 @@ with :func:`flask_sockpub.serving.run.serve` (eventlet's backlog and connection
 cap included). Before serving it prints one line, ``BENCH-SETTINGS {json}``:
 the settings that must match between ours and the floor.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """HTTP errors answered as JSON ``{"error": ...}``: for socket requests, and blueprints over HTTP."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request

@@ -1,4 +1,5 @@
 """``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
+
 from __future__ import annotations
 
 import logging
@@ -50,7 +51,9 @@ class SockPub:
         blueprints.
     """
 
-    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any) -> None:
+    def __init__(
+        self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any
+    ) -> None:
         self.db = db
         self.socketio_options = socketio_options
         #: CRUD blueprints made by :meth:`blueprint`, registered on every app
@@ -111,14 +114,17 @@ class SockPub:
             app.register_blueprint(blueprint)
         self.register_database_functions(app)
         self._apps.add(app)
-        set_state(app, SockPubState(
-            sockpub=self,
-            socketio=self.socketio,
-            server=server,
-            max_payload=max_payload,
-            max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
-            event_style=event_style,
-        ))
+        set_state(
+            app,
+            SockPubState(
+                sockpub=self,
+                socketio=self.socketio,
+                server=server,
+                max_payload=max_payload,
+                max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
+                event_style=event_style,
+            ),
+        )
 
     def register_database_functions(self, app: Flask) -> None:
         """Give the app's SQLite engines the function case-insensitive filters use.
@@ -214,7 +220,9 @@ class SockPub:
         """
         return model_rooms(model)
 
-    def blueprint(self, model: type[Any], url_prefix: str | None = None, **options: Any) -> Blueprint:
+    def blueprint(
+        self, model: type[Any], url_prefix: str | None = None, **options: Any
+    ) -> Blueprint:
         """Build and register the CRUD blueprint of ``model`` (Sails 0.9's "CRUD Blueprints").
 
         Routes, under ``url_prefix`` (default: ``/`` + the model identity, e.g. ``/user``):
@@ -262,7 +270,9 @@ class SockPub:
         """The CRUD blueprints of several models, with the same options."""
         return [self.blueprint(model, **options) for model in models]
 
-    def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
+    def run(
+        self, app: Flask, host: str | None = None, port: int | None = None, **options: Any
+    ) -> None:
         """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).
 
         Works without a terminal (under a process manager or in the

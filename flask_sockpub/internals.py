@@ -19,6 +19,7 @@ False and every function takes the public-API path (slower, still correct), and
 one log line says why. ``tests/test_internals.py`` fails loudly when an upgrade
 changes what this module relies on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,7 @@ TESTED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "python-socketio": ((5, 14), (5, 19)),
     "python-engineio": ((4, 12), (4, 16)),
     "Flask-SocketIO": ((5, 6, 1), (5, 8)),
-    "SQLAlchemy": ((2, 0), (2, 2)),
+    "SQLAlchemy": ((2, 0, 16), (2, 2)),
 }
 
 
@@ -58,7 +59,9 @@ def release(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def untested_versions(tested: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = TESTED) -> list[str]:
+def untested_versions(
+    tested: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = TESTED,
+) -> list[str]:
     """Each installed distribution outside its tested range, as a sentence; ``[]`` when all fit."""
     problems = []
     for name, (lowest, beyond) in tested.items():
@@ -98,7 +101,9 @@ def room_table(manager: Any, namespace: str) -> dict[Any, Any] | None:
     return manager.rooms.get(namespace)  # type: ignore[no-any-return]
 
 
-def merge_room(manager: Any, namespace: str, source: str, target: str, skip_sid: str | None) -> None:
+def merge_room(
+    manager: Any, namespace: str, source: str, target: str, skip_sid: str | None
+) -> None:
     """Put every socket of room ``source`` (but ``skip_sid``) in room ``target`` too.
 
     Fast path: one table update for the whole room, then sockets that
@@ -167,11 +172,15 @@ class PlainHandlerHook(flask_socketio.SocketIO):
     def before_plain_handler(self, sid: str, namespace: str) -> None:
         """Run before each plain handler of socket ``sid``; nothing by default."""
 
-    def _handle_event(self, handler: Any, message: str, namespace: str, sid: str, *args: Any) -> Any:
+    def _handle_event(
+        self, handler: Any, message: str, namespace: str, sid: str, *args: Any
+    ) -> Any:
         self.before_plain_handler(sid, namespace)
         return super()._handle_event(handler, message, namespace, sid, *args)
 
-    def run_plain_handler(self, handler: Any, message: str, namespace: str, sid: str, *args: Any) -> Any:
+    def run_plain_handler(
+        self, handler: Any, message: str, namespace: str, sid: str, *args: Any
+    ) -> Any:
         """Run ``handler`` the way Flask-SocketIO runs a plain handler (request context, session)."""
         return self._handle_event(handler, message, namespace, sid, *args)
 

@@ -1,4 +1,5 @@
 """What SockPub reads of a model: its identity and its primary key."""
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple

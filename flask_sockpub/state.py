@@ -2,6 +2,7 @@
 
 This module imports nothing else of the package, so any module may import it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ context, so routing, converters, every request hook, error handlers, view
 decorators, ``g`` and the session behave exactly as they do over HTTP. The
 answer is a JWR (JSON WebSocket Response): ``{"body", "statusCode", "headers"}``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,7 +58,9 @@ HANDSHAKE_ONLY = frozenset(
 UNACKNOWLEDGED_NOTE = " (no acknowledgement asked: answer dropped)"
 
 
-def replay(server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True) -> JWR | str:
+def replay(
+    server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True
+) -> JWR | str:
     """Replay socket request ``event`` from socket ``sid`` through Flask: the acknowledgement's value.
 
     This is the boundary: whatever happens below, the client gets an answer
@@ -104,7 +107,9 @@ def replay(server: socketio.Server, event: str, sid: str, *args: Any, acknowledg
 
 def answer_malformed(server: socketio.Server, sid: str, *args: Any) -> JWR:
     """Answer a packet that could not be decoded (see :mod:`flask_sockpub.wire.packets`)."""
-    reason = args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    reason = (
+        args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    )
     access_log.info("%s <malformed packet> 400 %s", sid, reason)
     return error_jwr(400, reason)
 

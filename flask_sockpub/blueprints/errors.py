@@ -1,4 +1,5 @@
 """Client values a blueprint refuses, field by field."""
+
 from __future__ import annotations
 
 from typing import TypeVar
@@ -30,8 +31,6 @@ class FieldErrors(ValueError):
 
 
 _FieldErrorsT = TypeVar("_FieldErrorsT", bound=FieldErrors)
-
-
 
 
 def field_errors(error: FieldErrors) -> tuple[Response, int]:

@@ -19,6 +19,7 @@ says ``"i̇"``, and ignores final sigma). So:
 PostgreSQL's ICU ``lower()`` and Python's agree on every code point but NUL and
 the surrogates (the test suite checks it).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -111,7 +112,9 @@ def register_sqlite_lower(engine: Engine) -> None:
     it too; the flag lives in the pool entry's ``info``, which lasts exactly as
     long as the DBAPI connection.
     """
-    if engine.dialect.name == "sqlite" and not event.contains(engine, "checkout", _add_sqlite_lower):
+    if engine.dialect.name == "sqlite" and not event.contains(
+        engine, "checkout", _add_sqlite_lower
+    ):
         event.listen(engine, "checkout", _add_sqlite_lower)
 
 

@@ -3,6 +3,7 @@
 Over a socket, list and get subscribe the requesting socket to what it read;
 create, update and destroy publish to everybody subscribed, over HTTP too.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -73,7 +74,9 @@ class CrudViews:
             self.rooms.subscribe(socket, row)
         return self.record(row)
 
-    def create(self, body: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+    def create(
+        self, body: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """``POST /user``: a new record, announced to the class room."""
         values = self.columns.checked_values(self.body() if body is None else body, creating=True)
         row = self.model(**values)

@@ -5,6 +5,7 @@ ours: python-socketio drops a socket from every room when it disconnects, so
 nothing about a socket outlives it. Moving whole rooms at once (``introduce``,
 ``publish_destroy``) goes through :mod:`flask_sockpub.internals`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

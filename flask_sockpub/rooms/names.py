@@ -8,6 +8,7 @@ makes carries a prefix with a ``:``, a character socket ids never contain:
   ``sockpub:model:<identity>:<id>`` (an instance room) for models. An identity
   never contains ``:``, so the two kinds cannot be mistaken for each other.
 """
+
 from __future__ import annotations
 
 USER_ROOM_PREFIX = "sockpub:room:"

@@ -1,4 +1,5 @@
 """Sails 0.9's ``req.listen`` and ``res.broadcast``: rooms named by users."""
+
 from __future__ import annotations
 
 from typing import Any

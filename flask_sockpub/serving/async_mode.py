@@ -1,4 +1,5 @@
 """Which async mode a server runs in: threading, gevent or eventlet."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """The life of a connection: connect and disconnect handlers, and events that are not requests."""
+
 from __future__ import annotations
 
 import inspect
@@ -38,7 +39,9 @@ class SocketIO(PlainHandlerHook):
         self.disconnect_handlers: list[Callable[..., Any]] = []
         super().__init__(app, **options)
 
-    def on(self, message: str, namespace: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def on(
+        self, message: str, namespace: str | None = None
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if namespace not in (None, "/") or message not in ("connect", "disconnect"):
             return super().on(message, namespace)  # type: ignore[no-any-return]
         handlers = self.connect_handlers if message == "connect" else self.disconnect_handlers

@@ -10,6 +10,7 @@ delay by up to 40 ms. No WSGI server under Flask-SocketIO turns it off, so
 SockPub does (one ``setsockopt`` per request). The Performance page of the
 docs has the figures behind both.
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,6 +63,8 @@ class DeclineCompression:
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.wsgi_app(environ, start_response)

@@ -1,4 +1,5 @@
 """Serving an app: HTTP and sockets on one port, in any async mode."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,9 @@ def serve(socketio: SocketIO, app: Flask, host: str, port: int, **options: Any) 
     socketio.run(app, host=host, port=port, **options)
 
 
-def serve_eventlet(app: Flask, host: str, port: int, log_output: bool = False, **options: Any) -> None:
+def serve_eventlet(
+    app: Flask, host: str, port: int, log_output: bool = False, **options: Any
+) -> None:
     """eventlet's WSGI server with a backlog and connection cap fit for many sockets."""
     import eventlet
     import eventlet.wsgi

@@ -7,6 +7,7 @@ The server builds it from a Flask response (:func:`response_jwr`,
 (:mod:`flask_sockpub.client`) and the test client (:mod:`flask_sockpub.testing`).
 A JWR is ``{"body": ..., "statusCode": 200, "headers": {...}}``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ JWR = dict[str, Any]
 
 
 # The server side
+
 
 def response_jwr(status: int, headers: list[tuple[str, str]], body: bytes, method: str) -> JWR:
     """The JWR of a Flask response; ``Set-Cookie`` is left out."""
@@ -125,7 +127,9 @@ class SocketResponse:
 Response = SocketResponse
 
 
-def request_payload(method: str, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+def request_payload(
+    method: str, url: str, data: Any = None, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The payload of a socket request, as sails.io.js sends it: ``{method, url, data, headers}``."""
     payload: dict[str, Any] = {"method": method.upper(), "url": url}
     if data is not None:
@@ -155,22 +159,52 @@ class SocketRequests:
         """Make a socket request and return its answer."""
         raise NotImplementedError
 
-    def get(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> SocketResponse:
+    def get(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SocketResponse:
         """A GET socket request: ``get("/user", {"where": {"name": "Randy"}, "limit": 2})``."""
         return self.request("GET", url, data, headers, timeout)
 
-    def post(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> SocketResponse:
+    def post(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SocketResponse:
         """A POST socket request: ``post("/user", {"name": "Randy"})``."""
         return self.request("POST", url, data, headers, timeout)
 
-    def put(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> SocketResponse:
+    def put(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SocketResponse:
         """A PUT socket request: ``put("/user/7", {"name": "Amanda"})``."""
         return self.request("PUT", url, data, headers, timeout)
 
-    def patch(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> SocketResponse:
+    def patch(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SocketResponse:
         """A PATCH socket request: ``patch("/user/7", {"name": "Amanda"})``."""
         return self.request("PATCH", url, data, headers, timeout)
 
-    def delete(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> SocketResponse:
+    def delete(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> SocketResponse:
         """A DELETE socket request: ``delete("/user/7")``."""
         return self.request("DELETE", url, data, headers, timeout)
