@@ -185,6 +185,24 @@ def test_a_port_nobody_listens_on_raises_connection_refused() -> None:
     assert "Connection refused" in str(refused.value)
 
 
+@pytest.mark.parametrize("transports", [("websocket",), ("polling", "websocket")])
+def test_an_origin_header_is_sent_once_and_same_origin_connects(
+    clients_server: LiveServer, transports: tuple[str, ...]
+) -> None:
+    with Client(clients_server.url, headers={"Origin": clients_server.url}, transports=transports) as own:
+        assert own.sio.transport() == "websocket"
+        assert own.get("/headers").body["origin"] == clients_server.url
+
+
+def test_a_refused_origin_says_why(clients_server: LiveServer) -> None:
+    with pytest.raises(ConnectionRefused) as refused:
+        Client(clients_server.url, headers={"Origin": "https://elsewhere.example"}, timeout=5)
+    assert str(refused.value) == (
+        f"could not connect to {clients_server.url}: the server answered 400: "
+        "Not an accepted origin."
+    )
+
+
 def test_emit_returns_the_acknowledgement(client: Client) -> None:
     jwr = client.emit("get", {"method": "GET", "url": "/echo?message=raw"})
     assert jwr["statusCode"] == 200 and jwr["body"]["message"] == "raw"
