@@ -17,7 +17,7 @@ from .errors import install_error_handler
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
-from .serving.middleware import DeclineCompression, NoDelay
+from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
 from .serving.run import serve
 from .serving.sdk import register_client_route
@@ -107,6 +107,8 @@ class SockPub:
                 "gevent-websocket to have simple-websocket serve them)"
             )
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
+        if self.socketio.async_mode == "threading":
+            app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)

@@ -68,3 +68,36 @@ class DeclineCompression:
     ) -> Iterable[bytes]:
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.wsgi_app(environ, start_response)
+
+
+class EndWerkzeugWebSocket:
+    """WSGI middleware ending the HTTP connection under a finished WebSocket (Werkzeug only).
+
+    Under Werkzeug's development server (the threading mode) a WebSocket lives
+    inside its HTTP request, which engine.io ends with a ``ConnectionError``.
+    Werkzeug then keeps reading the connection for a next request, takes the
+    closing frame the client sends last for one, and logs a red "Bad request
+    syntax ... HTTP/0.9" error for every normal close. Answering the finished
+    request instead (on a connection already shut for writing, so nothing
+    reaches the client) makes Werkzeug close the connection quietly: its
+    answers always say ``Connection: close``.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        connection = environ.get("werkzeug.socket")
+        if connection is None or environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return self.wsgi_app(environ, start_response)
+        try:
+            return self.wsgi_app(environ, start_response)
+        except ConnectionError:
+            try:
+                connection.shutdown(socket.SHUT_WR)
+            except OSError:  # already gone
+                pass
+            start_response("204 No Content", [])
+            return []
