@@ -24,25 +24,53 @@ if TYPE_CHECKING:
 logger = logging.getLogger("flask_sockpub")
 
 
+#: Events SockPub serves on the default namespace: no plain handler may take them.
+RESERVED_EVENTS = frozenset({*METHODS, MALFORMED_EVENT, UNACKED_EVENT})
+
+
 class SocketIO(PlainHandlerHook):
-    """Flask-SocketIO's ``SocketIO``, with connect and disconnect handlers chained.
+    """Flask-SocketIO's ``SocketIO``, sharing the default namespace with SockPub in any order.
 
     python-socketio keeps one handler per event, and SockPub needs its own for
-    ``connect`` (to keep the ``auth`` payload). Handlers the app registers with
-    ``@socketio.on("connect")`` / ``("disconnect")`` on the default namespace
-    are kept in a list and run after SockPub's, in registration order, with
-    Flask-SocketIO's request context as usual.
+    ``connect`` (to keep the ``auth`` payload) and for every event (``"*"``,
+    to answer socket requests). So, on the default namespace ``/``:
+
+    * handlers the app registers for ``connect`` / ``disconnect`` are kept in
+      a list and run after SockPub's, in registration order;
+    * a handler the app registers for ``"*"`` gets every event SockPub does
+      not serve;
+    * registering a handler for an event SockPub serves (the request verbs
+      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`) is an error.
+
+    Whether the app registers before or after ``init_app`` makes no
+    difference. Plain handlers run with Flask-SocketIO's request context, as usual.
     """
 
     def __init__(self, app: Flask | None = None, **options: Any) -> None:
         self.connect_handlers: list[Callable[..., Any]] = []
         self.disconnect_handlers: list[Callable[..., Any]] = []
+        #: The app's ``"*"`` handler on ``/``, called as ``(event, sid, *args)``.
+        self.catch_all: Callable[..., Any] | None = None
         super().__init__(app, **options)
 
     def on(
         self, message: str, namespace: str | None = None
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        if namespace not in (None, "/") or message not in ("connect", "disconnect"):
+        if namespace not in (None, "/"):
+            return super().on(message, namespace)  # type: ignore[no-any-return]
+        refuse_reserved_event(message)
+        if message == "*":
+
+            def register_catch_all(handler: Callable[..., Any]) -> Callable[..., Any]:
+                def catch_all(event: str, sid: str, *args: Any) -> Any:
+                    # As Flask-SocketIO calls a "*" handler: the event first.
+                    return self.run_plain_handler(handler, "*", "/", sid, event, *args)
+
+                self.catch_all = catch_all
+                return handler
+
+            return register_catch_all
+        if message not in ("connect", "disconnect"):
             return super().on(message, namespace)  # type: ignore[no-any-return]
         handlers = self.connect_handlers if message == "connect" else self.disconnect_handlers
 
@@ -51,6 +79,14 @@ class SocketIO(PlainHandlerHook):
             return handler
 
         return register
+
+    def on_namespace(self, namespace_handler: Any) -> None:
+        """Register a class-based namespace; on ``/`` it may not handle the request verbs."""
+        if getattr(namespace_handler, "namespace", None) == "/":
+            for event in sorted(RESERVED_EVENTS):
+                if hasattr(namespace_handler, f"on_{event}"):
+                    refuse_reserved_event(event)
+        super().on_namespace(namespace_handler)
 
     def before_plain_handler(self, sid: str, namespace: str) -> None:
         """Mark the handshake environ so SockPub's session interface opens the socket's session.
@@ -117,6 +153,17 @@ def takes_reason(handler: Callable[..., Any]) -> bool:
     return True
 
 
+def refuse_reserved_event(event: str) -> None:
+    """Raise for an app handler of an event SockPub serves on the default namespace."""
+    if event.lower() in RESERVED_EVENTS:
+        reserved = ", ".join(sorted(RESERVED_EVENTS))
+        raise ValueError(
+            f"the event {event!r} on the default namespace '/' is SockPub's: socket requests "
+            f"arrive as it and are answered by your views. Reserved names: {reserved}. "
+            "Use another event name or another namespace for a plain handler."
+        )
+
+
 def register_handlers(socketio: SocketIO, server: Server) -> None:
     """Put SockPub's event handlers on the python-socketio server.
 
@@ -128,16 +175,29 @@ def register_handlers(socketio: SocketIO, server: Server) -> None:
         server.on(method, partial(replay, server, method))
     server.on(MALFORMED_EVENT, partial(answer_malformed, server))
     server.on(UNACKED_EVENT, partial(replay_unacked, server))
-    server.on("*", partial(answer_other_event, server))
+    server.on("*", partial(answer_other_event, socketio))
     server.on("connect", socketio.connected)
     server.on("disconnect", socketio.disconnected)
 
 
-def answer_other_event(server: Server, event: str, sid: str, *args: Any) -> Any:
-    """Events without a handler: socket requests in other cases, else the app's namespace, else 400."""
+def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> Any:
+    """An event without a handler of its own on ``/``: whoever takes it, in python-socketio's order.
+
+    A socket request in other case (``GET``), else the app's ``"*"`` handler
+    on ``/``, else the app's handlers on every namespace (``namespace="*"``),
+    else the app's class-based namespace, else a 400 JWR.
+    """
+    server = socketio.server
     method = event.lower()
     if method in METHODS:
         return replay(server, method, sid, *args)
+    if socketio.catch_all is not None:
+        return socketio.catch_all(event, sid, *args)
+    every_namespace = server.handlers.get("*", {})
+    if event in every_namespace:
+        return every_namespace[event]("/", sid, *args)
+    if "*" in every_namespace:
+        return every_namespace["*"](event, "/", sid, *args)
     namespace = server.namespace_handlers.get("/")
     if namespace is not None:
         return namespace.trigger_event(event, sid, *args)
