@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from flask_sockpub.blueprints.criteria import ListCriteria, ListQuery
+from flask_sockpub.blueprints.textmatch import UnicodeLower, register_sqlite_lower
 from flask_sockpub.wire.socket_request import query_string
-from flask_sockpub.blueprints.textmatch import UnicodeLower
 from tests.criteria_data import (
     EXPOSED,
     ROWS,
@@ -51,6 +51,7 @@ def engine(
         url_context = postgres_database("sockpub_criteria")
     with url_context as url:
         engine = create_engine(url)
+        register_sqlite_lower(engine)
         Base.metadata.create_all(engine)
         with Session(engine) as session:
             session.add_all(people())
