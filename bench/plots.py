@@ -1,4 +1,5 @@
 """The PNG plots of a run (matplotlib): one figure per measure, one panel per async mode, ours against the floor and Sails."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,10 +34,18 @@ def _series(run: Results, section: str, *path: str) -> tuple[list[int], list[flo
     return xs, ys
 
 
-def _figure(results: Results, title: str, xlabel: str, ylabel: str, lines: list[tuple[str, str, tuple[str, ...]]],
-            log_y: bool = False) -> Figure:
+def _figure(
+    results: Results,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    lines: list[tuple[str, str, tuple[str, ...]]],
+    log_y: bool = False,
+) -> Figure:
     modes = list(results["runs"])
-    figure, axes = plt.subplots(1, len(modes), figsize=(4.2 * len(modes), 3.6), squeeze=False, sharey=True)
+    figure, axes = plt.subplots(
+        1, len(modes), figsize=(4.2 * len(modes), 3.6), squeeze=False, sharey=True
+    )
     for ax, mode in zip(axes[0], modes):
         ticks: set[int] = set()
         sails = report.sails_run(results)
@@ -90,12 +99,19 @@ def _ratios(results: Results) -> Figure:
     modes = list(results["runs"])
     count = _fanout_count(results)
     names = [(name.format(f"{count:,}" if count else "?"), higher) for name, higher in HEADLINES]
-    figure, axes = plt.subplots(1, len(modes), figsize=(4.6 * len(modes), 3.8), squeeze=False, sharey=True)
+    figure, axes = plt.subplots(
+        1, len(modes), figsize=(4.6 * len(modes), 3.8), squeeze=False, sharey=True
+    )
     for ax, mode in zip(axes[0], modes):
         by_name = {row.metric: row for row in report.rows(results, mode)}
         positions = range(len(names))
-        for offset, base, label in ((-0.2, "sails", "ours ÷ Sails"), (0.2, "floor", "ours ÷ floor")):
-            values = [(by_name[name].ratio(base) if name in by_name else None) or 1.0 for name, _ in names]
+        for offset, base, label in (
+            (-0.2, "sails", "ours ÷ Sails"),
+            (0.2, "floor", "ours ÷ floor"),
+        ):
+            values = [
+                (by_name[name].ratio(base) if name in by_name else None) or 1.0 for name, _ in names
+            ]
             # Each bar runs from 1 to the ratio: left of the line ours is lower, right of it higher.
             ax.barh([p + offset for p in positions], [value - 1 for value in values], left=1.0, height=0.38,
                     label=label, color=STYLE["Sails" if base == "sails" else "floor"]["color"])  # fmt: skip
@@ -112,7 +128,9 @@ def _ratios(results: Results) -> Figure:
         ax.set_xlabel("ours ÷ peer")
         ax.grid(True, axis="x", which="both", alpha=0.3)
     axes[0][-1].legend(fontsize="small")
-    figure.suptitle("Ours over Sails and over the floor (bars from 1, the same; no bar: the same or no figure)")
+    figure.suptitle(
+        "Ours over Sails and over the floor (bars from 1, the same; no bar: the same or no figure)"
+    )
     figure.tight_layout()
     return figure
 

@@ -1,4 +1,5 @@
 """The results of a run as rows: Sails, the floor and ours, ours' ratios to both, and the issues' goals; as text, reST and JSON."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -38,7 +39,10 @@ GEVENT = ("gevent",)
 GOALS: dict[str, tuple[Goal, ...]] = {
     "socket req/s, 50 sockets": (Goal("floor", "≥", 0.8), Goal("sails", "≥", 1, GEVENT)),
     "fan-out 1,000: all delivered p50 ms": (Goal("floor", "≤", 1.2), Goal("sails", "≤", 1, GEVENT)),
-    "fan-out 1,000: server CPU µs/delivery": (Goal("floor", "≤", 0.5, GEVENT), Goal("sails", "<", 1, GEVENT)),
+    "fan-out 1,000: server CPU µs/delivery": (
+        Goal("floor", "≤", 0.5, GEVENT),
+        Goal("sails", "<", 1, GEVENT),
+    ),
     "KiB per idle socket": (Goal("floor", "≤", 1.1), Goal("sails", "≤", 1.5, GEVENT)),
 }
 
@@ -106,7 +110,10 @@ def _metrics(*runs: Results) -> Iterator[tuple[str, Callable[[Results], float | 
         yield f"latency p50 ms, {where}", field("requests", count, "latency", "p50_ms")
         yield f"latency p99 ms, {where}", field("requests", count, "latency", "p99_ms")
     for count in keys("requests"):
-        yield f"server CPU µs/request, {_plural(count, 'socket')}", field("requests", count, "server_cpu_us_per_request")
+        yield (
+            f"server CPU µs/request, {_plural(count, 'socket')}",
+            field("requests", count, "server_cpu_us_per_request"),
+        )
     for count in keys("http"):
         yield f"HTTP req/s, {_plural(count, 'connection')}", field("http", count, "rps")
     for count in keys("fanout"):
@@ -114,7 +121,10 @@ def _metrics(*runs: Results) -> Iterator[tuple[str, Callable[[Results], float | 
         yield f"{name}: all delivered p50 ms", field("fanout", count, "all_delivered", "p50_ms")
         yield f"{name}: all delivered p99 ms", field("fanout", count, "all_delivered", "p99_ms")
         yield f"{name}: deliveries/s", field("fanout", count, "deliveries_per_s")
-        yield f"{name}: server CPU µs/delivery", field("fanout", count, "server_cpu_us_per_delivery")
+        yield (
+            f"{name}: server CPU µs/delivery",
+            field("fanout", count, "server_cpu_us_per_delivery"),
+        )
     yield "KiB per idle socket", field("memory", "kib_per_socket")
 
 

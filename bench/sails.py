@@ -8,6 +8,7 @@ install (or nothing is installed yet), so a second run does not reinstall.
 The harness then starts ``node bench/.sails/app.js PORT`` pinned to the
 servers' CPU, like the Python servers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,13 +43,19 @@ def installed() -> bool:
 def prepare(progress: Callable[[str], None]) -> None:
     """Copy the app into ``bench/.sails/`` and install its packages unless they already are."""
     if shutil.which("npm") is None:
-        raise SystemExit("bench: npm is missing (the Sails peer is installed with it; --no-sails skips Sails)")
+        raise SystemExit(
+            "bench: npm is missing (the Sails peer is installed with it; --no-sails skips Sails)"
+        )
     FOLDER.mkdir(exist_ok=True)
-    shutil.rmtree(FOLDER / "api", ignore_errors=True)  # no stale model or action from an earlier copy
+    shutil.rmtree(
+        FOLDER / "api", ignore_errors=True
+    )  # no stale model or action from an earlier copy
     shutil.copytree(SOURCE, FOLDER, dirs_exist_ok=True)
     if installed():
         return
-    progress(f"installing the Sails peer's packages into {FOLDER.relative_to(processes.ROOT)} (npm install)")
+    progress(
+        f"installing the Sails peer's packages into {FOLDER.relative_to(processes.ROOT)} (npm install)"
+    )
     STAMP.unlink(missing_ok=True)
     try:
         subprocess.run(NPM_INSTALL, cwd=FOLDER, check=True, timeout=INSTALL_TIMEOUT_S)
@@ -60,4 +67,3 @@ def prepare(progress: Callable[[str], None]) -> None:
 def command(port: int) -> list[str]:
     """The command serving the Sails app on ``port`` (after :func:`prepare`)."""
     return ["node", str(FOLDER / "app.js"), str(port)]
-

@@ -6,10 +6,11 @@ process first; the file descriptor limit goes up to its hard limit; logging
 is at WARNING (no access log); gevent-websocket is hidden unless
 ``--websocket gevent-websocket`` (so gevent serves WebSockets with
 simple-websocket, as the deployment docs recommend); then the app is served
-with :func:`flask_sockpub.server.serve` (eventlet's backlog and connection
+with :func:`flask_sockpub.serving.run.serve` (eventlet's backlog and connection
 cap included). Before serving it prints one line, ``BENCH-SETTINGS {json}``:
 the settings that must match between ours and the floor.
 """
+
 from __future__ import annotations
 
 import sys
@@ -110,7 +111,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     from flask_sockpub.cli import load_app
-    from flask_sockpub.server import serve
+    from flask_sockpub.serving.run import serve
 
     app = load_app(args.app)
     found = settings(app, file_limit)

@@ -1,4 +1,5 @@
 """A benchmark server in a subprocess (``bench.serve``, or Node for Sails), pinned to CPU 0, and what /proc tells of it."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,9 @@ class Server:
                 return int(value.split()[0])
         raise RuntimeError(f"no {field} in /proc/{self.process.pid}/status")
 
-    def wait_until_quiet(self, timeout: float, busy_share: float = 0.05, period: float = 0.5) -> float:
+    def wait_until_quiet(
+        self, timeout: float, busy_share: float = 0.05, period: float = 0.5
+    ) -> float:
         """Wait until the server uses under ``busy_share`` of a CPU for ``period`` seconds.
 
         Returns the seconds waited (sockets that just left may keep a server
@@ -76,17 +79,25 @@ class Server:
             time.sleep(period)
             if self.cpu_seconds() - before < busy_share * period:
                 return time.monotonic() - started
-        raise RuntimeError(f"the {self.kind} server was still busy {timeout:.0f} s after its sockets left")
+        raise RuntimeError(
+            f"the {self.kind} server was still busy {timeout:.0f} s after its sockets left"
+        )
 
     def check_alive(self) -> None:
         """Raise, with the server's log, if it has exited."""
         if self.process.poll() is not None:
-            raise RuntimeError(f"the {self.kind} server exited with {self.process.returncode}:\n{self.log()}")
+            raise RuntimeError(
+                f"the {self.kind} server exited with {self.process.returncode}:\n{self.log()}"
+            )
 
 
 @contextmanager
 def running_server(
-    kind: str, async_mode: str, *, websocket: str = "simple-websocket", env: dict[str, str] | None = None,
+    kind: str,
+    async_mode: str,
+    *,
+    websocket: str = "simple-websocket",
+    env: dict[str, str] | None = None,
     timeout: float = 30.0,
 ) -> Iterator[Server]:
     """Serve ``kind`` ("ours" or "floor" in ``async_mode``; "sails" in mode "node") until the block ends."""
@@ -122,7 +133,7 @@ def read_settings(server: Server, timeout: float) -> dict[str, Any]:
     while True:
         for line in server.log().splitlines():
             if line.startswith(SETTINGS_PREFIX):
-                return dict(json.loads(line[len(SETTINGS_PREFIX):]))
+                return dict(json.loads(line[len(SETTINGS_PREFIX) :]))
         server.check_alive()
         if time.monotonic() > deadline:
             raise RuntimeError(f"the {server.kind} server printed no settings:\n{server.log()}")

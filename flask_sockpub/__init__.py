@@ -3,6 +3,7 @@
 HTTP and Socket.IO are interoperable (one view answers both), models get class
 and instance rooms, and CRUD blueprints publish every change.
 """
+
 from __future__ import annotations
 
 from .extension import SockPub

@@ -16,6 +16,7 @@ route                              action
 Over a socket, list and get subscribe the requesting socket to what it read;
 create, update and destroy publish to everybody subscribed, over HTTP too.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -97,7 +98,9 @@ def crud_blueprint(
     if shortcuts:
         # Sails' GET shortcuts write on a GET: a CSRF hole, hence off by default.
         routes["create"].append(("/create", ["GET"], "create_shortcut", views.create_shortcut))
-        routes["update"].append((f"/update/{key}", ["GET"], "update_shortcut", views.update_shortcut))
+        routes["update"].append(
+            (f"/update/{key}", ["GET"], "update_shortcut", views.update_shortcut)
+        )
         routes["destroy"].append((f"/destroy/{key}", ["GET"], "destroy_shortcut", views.destroy))
     for action in ACTIONS:
         if action in chosen:
@@ -160,7 +163,9 @@ class CrudViews:
             self.rooms.subscribe(socket, row)
         return self.record(row)
 
-    def create(self, body: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], int, dict[str, str]]:
+    def create(
+        self, body: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """``POST /user``: a new record, announced to the class room."""
         values = self.columns.checked_values(self.body() if body is None else body, creating=True)
         row = self.model(**values)
@@ -284,7 +289,8 @@ def _decorating(
         if unknown:
             raise ValueError(f"decorators for unknown actions {', '.join(unknown)}")
         per_action = {
-            action: [found] if callable(found) else list(found) for action, found in decorators.items()
+            action: [found] if callable(found) else list(found)
+            for action, found in decorators.items()
         }
     else:
         per_action = {action: list(decorators) for action in ACTIONS}

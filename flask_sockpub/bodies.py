@@ -6,6 +6,7 @@ a null in a non-null column, text longer than its column, or (on create) a
 missing required column is an error naming the field. Constraint violations
 the database reports on flush are named the same way (409 for a unique clash).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,9 @@ class Columns:
     read_only: frozenset[str]
 
     @classmethod
-    def of(cls, model: type[Any], hidden: Iterable[str] = (), read_only: Iterable[str] = ()) -> Columns:
+    def of(
+        cls, model: type[Any], hidden: Iterable[str] = (), read_only: Iterable[str] = ()
+    ) -> Columns:
         """The columns of ``model``; unknown names in ``hidden`` or ``read_only`` are a ``ValueError``."""
         mapper = sa.inspect(model)
         if len(mapper.primary_key) != 1:
@@ -57,7 +60,9 @@ class Columns:
             raise ValueError(f"{model.__name__} has no column attributes {', '.join(unknown)}")
         primary_key = mapper.get_property_by_column(mapper.primary_key[0]).key
         if primary_key in hidden:
-            raise ValueError(f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden")
+            raise ValueError(
+                f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden"
+            )
         return cls(model, columns, primary_key, hidden, read_only)
 
     @property
@@ -175,7 +180,11 @@ class Columns:
             match = _SQLITE_COLUMNS.search(str(error.orig))
             if match:
                 names.extend(part.strip().rsplit(".", 1)[-1] for part in match.group(1).split(","))
-        return [by_column_name[name] for name in names if name in by_column_name and by_column_name[name] not in self.hidden]
+        return [
+            by_column_name[name]
+            for name in names
+            if name in by_column_name and by_column_name[name] not in self.hidden
+        ]
 
 
 #: (PostgreSQL SQLSTATE, SQLite message, what it means for the client, status)

@@ -6,6 +6,7 @@ socket.io-client from npm, bundled by esbuild) into
 sdists carry it; a clone of the repository builds it (``scripts/demo`` and
 ``scripts/test`` do). It is never committed.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """``python -m flask_sockpub``: command-line entry points."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="gevent and eventlet monkey-patch the process first (default: threading, "
         "or whatever the app asks for)",
     )  # fmt: skip
-    run.add_argument("--log-level", default="INFO", help="INFO shows one access-log line per request")
+    run.add_argument(
+        "--log-level", default="INFO", help="INFO shows one access-log line per request"
+    )
     args = parser.parse_args(argv)
     run_app(args.app, args.host, args.port, args.async_mode, args.log_level)
 
@@ -49,7 +52,9 @@ def run_app(target: str, host: str, port: int, async_mode: str | None, log_level
             raise SystemExit(f"flask_sockpub: monkey-patching for {async_mode} did not take")
         os.environ[PATCHED_FLAG] = "1"
         os.execv(sys.executable, [sys.executable, "-c", PATCH_THEN_RUN[async_mode], *sys.argv[1:]])
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     app = load_app(target)
     state = app.extensions.get("sockpub")
     if state is None:

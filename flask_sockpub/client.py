@@ -14,6 +14,7 @@ when the server cannot be reached or refuses the socket (the message says
 why), :class:`RequestTimeout` when an answer does not come in time, and
 :class:`Disconnected` for a request on a socket that is gone.
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,7 +29,14 @@ from socketio import exceptions
 
 from .jwr import Response, SocketRequests, request_payload
 
-__all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "RequestTimeout", "Response"]
+__all__ = [
+    "Client",
+    "ClientError",
+    "ConnectionRefused",
+    "Disconnected",
+    "RequestTimeout",
+    "Response",
+]
 
 #: Seconds :meth:`Client.close` waits for the server to answer its WebSocket
 #: closing frame.
@@ -246,7 +254,12 @@ class Client(SocketRequests):
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def _disconnect(self) -> None:
@@ -326,7 +339,9 @@ def _refused(url: str, refusals: list[Any], error: Exception) -> ConnectionRefus
     for refusal in refusals:
         if isinstance(refusal, dict) and refusal.get("message"):
             # A CONNECT_ERROR packet: the server's connect handlers said no.
-            return ConnectionRefused(f"{url} refused the socket: {refusal['message']}", refusal.get("data"))
+            return ConnectionRefused(
+                f"{url} refused the socket: {refusal['message']}", refusal.get("data")
+            )
     reasons = [str(refusal) for refusal in refusals if refusal] or [str(error)]
     cause = _os_error(error)
     detail = f" ({cause})" if cause is not None else ""

@@ -4,6 +4,7 @@
 app overrides any of them by setting the key before (or after constructing the
 app, before) ``init_app`` runs.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ The vocabulary is Waterline 0.x's (Sails 0.9/0.10) with Sails 1.x's additions:
 ``contains``, ``startsWith``, ``endsWith``, ``like``, ``or``, ``and``, nulls),
 bare attribute parameters (``?name=Randy``), ``sort``, ``limit`` and ``skip``.
 """
+
 from __future__ import annotations
 
 import operator
@@ -54,13 +55,23 @@ HINTS = {"offset": "skip", "order": "sort", "orderBy": "sort", "page": "skip and
 
 #: Operator names in ``where`` (Sails 1.x and their Waterline 0.x aliases) -> the operator.
 OPERATORS = {
-    "<": "<", "lessThan": "<",
-    "<=": "<=", "lessThanOrEqual": "<=",
-    ">": ">", "greaterThan": ">",
-    ">=": ">=", "greaterThanOrEqual": ">=",
-    "!=": "!=", "not": "!=", "!": "!=",
-    "in": "in", "nin": "nin",
-    "contains": "contains", "startsWith": "startsWith", "endsWith": "endsWith", "like": "like",
+    "<": "<",
+    "lessThan": "<",
+    "<=": "<=",
+    "lessThanOrEqual": "<=",
+    ">": ">",
+    "greaterThan": ">",
+    ">=": ">=",
+    "greaterThanOrEqual": ">=",
+    "!=": "!=",
+    "not": "!=",
+    "!": "!=",
+    "in": "in",
+    "nin": "nin",
+    "contains": "contains",
+    "startsWith": "startsWith",
+    "endsWith": "endsWith",
+    "like": "like",
 }
 _NAMED = ("<", "<=", ">", ">=", "!=", "in", "nin", "contains", "startsWith", "endsWith", "like")
 _TEXT_OPERATORS = frozenset({"contains", "startsWith", "endsWith", "like"})
@@ -68,7 +79,10 @@ _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
     # JSON's meaning: a null field is not equal to a value (SQL's <> would leave it out).
     "!=": lambda column, value: column.is_distinct_from(value),
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _DIRECTIONS = {"asc": False, "1": False, "desc": True, "-1": True}
 _SORT_TERM = re.compile(r"\s*(\S+)(?:\s+(\S+))?\s*\Z")

@@ -1,4 +1,5 @@
 """Errors a client can cause, and how they are answered."""
+
 from __future__ import annotations
 
 from typing import TypeVar

@@ -1,4 +1,5 @@
 """``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
+
 from __future__ import annotations
 
 import logging
@@ -64,7 +65,9 @@ class SockPub:
         blueprints.
     """
 
-    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any) -> None:
+    def __init__(
+        self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any
+    ) -> None:
         self.db = db
         self.socketio_options = socketio_options
         #: CRUD blueprints made by :meth:`blueprint`, registered on every app
@@ -230,7 +233,9 @@ class SockPub:
         """
         return model_rooms(model)
 
-    def blueprint(self, model: type[Any], url_prefix: str | None = None, **options: Any) -> Blueprint:
+    def blueprint(
+        self, model: type[Any], url_prefix: str | None = None, **options: Any
+    ) -> Blueprint:
         """Build and register the CRUD blueprint of ``model`` (the seed's "CRUD Blueprints").
 
         Routes, under ``url_prefix`` (default: ``/`` + the model identity, e.g. ``/user``):
@@ -278,7 +283,9 @@ class SockPub:
         """The CRUD blueprints of several models, with the same options."""
         return [self.blueprint(model, **options) for model in models]
 
-    def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
+    def run(
+        self, app: Flask, host: str | None = None, port: int | None = None, **options: Any
+    ) -> None:
         """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).
 
         Works without a terminal (under a process manager or in the

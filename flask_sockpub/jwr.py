@@ -3,6 +3,7 @@
 Shared by the Python client (:mod:`flask_sockpub.client`) and the test client
 (:mod:`flask_sockpub.testing`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,7 +39,9 @@ class Response:
         return error if isinstance(error, str) else None
 
 
-def request_payload(method: str, url: str, data: Any = None, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+def request_payload(
+    method: str, url: str, data: Any = None, headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The payload of a socket request, as sails.io.js sends it: ``{method, url, data, headers}``."""
     payload: dict[str, Any] = {"method": method.upper(), "url": url}
     if data is not None:
@@ -68,22 +71,52 @@ class SocketRequests:
         """Make a socket request and return its answer."""
         raise NotImplementedError
 
-    def get(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
+    def get(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         """A GET socket request: ``get("/user", {"where": {"name": "Randy"}, "limit": 2})``."""
         return self.request("GET", url, data, headers, timeout)
 
-    def post(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
+    def post(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         """A POST socket request: ``post("/user", {"name": "Randy"})``."""
         return self.request("POST", url, data, headers, timeout)
 
-    def put(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
+    def put(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         """A PUT socket request: ``put("/user/7", {"name": "Amanda"})``."""
         return self.request("PUT", url, data, headers, timeout)
 
-    def patch(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
+    def patch(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         """A PATCH socket request: ``patch("/user/7", {"name": "Amanda"})``."""
         return self.request("PATCH", url, data, headers, timeout)
 
-    def delete(self, url: str, data: Any = None, headers: Mapping[str, str] | None = None, timeout: float | None = None) -> Response:
+    def delete(
+        self,
+        url: str,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Response:
         """A DELETE socket request: ``delete("/user/7")``."""
         return self.request("DELETE", url, data, headers, timeout)

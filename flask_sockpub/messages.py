@@ -17,6 +17,7 @@ destroy when the publisher knows it::
 Each function returns the event name and the payload; the payload is built once
 per publish and Socket.IO encodes it once per emit, whatever the audience.
 """
+
 from __future__ import annotations
 
 from typing import Any

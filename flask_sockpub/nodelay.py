@@ -13,6 +13,7 @@ client's own limit) with it off. No WSGI server under Flask-SocketIO turns
 Nagle off, so SockPub does, on the connection of every request (one
 ``setsockopt`` call).
 """
+
 from __future__ import annotations
 
 import logging

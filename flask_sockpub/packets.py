@@ -16,6 +16,7 @@ still replays it (as Sails does) and logs that its answer goes nowhere.
 It is given to python-socketio as ``serializer=``, so it applies to SockPub's
 server only, not process-wide as python-socketio's ``json=`` option would.
 """
+
 from __future__ import annotations
 
 import json
@@ -127,7 +128,11 @@ class Packet(packet.Packet):
             # A binary event announcing no attachment would wait forever for one,
             # and every later packet of the socket would fail as "unexpected".
             self.packet_type = packet.EVENT
-        if self.id is None and self.namespace in (None, "/") and self.data[0].lower() in _REQUEST_EVENTS:
+        if (
+            self.id is None
+            and self.namespace in (None, "/")
+            and self.data[0].lower() in _REQUEST_EVENTS
+        ):
             self.data = [UNACKED_EVENT, *self.data]
         return attachments
 

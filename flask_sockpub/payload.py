@@ -4,6 +4,7 @@ Everything a client sends is validated here, before Flask sees it: what is
 wrong is said in a :class:`~flask_sockpub.errors.BadPayload`, answered with a
 4xx JWR.
 """
+
 from __future__ import annotations
 
 import re
@@ -148,7 +149,9 @@ def _checked_url(url: Any, max_url_length: int) -> str:
     if _CONTROL.search(url):
         raise BadPayload("url must not contain control characters (CR, LF, NUL...)")
     if not url.startswith("/") or url.startswith(("//", "/\\")):
-        raise BadPayload(f"url must be a path on this server starting with '/', like '/user', not {url[:80]!r}")
+        raise BadPayload(
+            f"url must be a path on this server starting with '/', like '/user', not {url[:80]!r}"
+        )
     path = url.partition("?")[0]
     if "." in path or "%" in path:
         segments = unquote(path).replace("\\", "/").split("/")

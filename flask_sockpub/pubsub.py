@@ -6,6 +6,7 @@ methods live on :class:`ModelRooms`; the :class:`PubSub` mixin offers them as
 class methods (``User.subscribe(socket)``), and ``sockpub.model(Model)`` offers
 them for a model that does not use the mixin.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -144,7 +145,11 @@ class ModelRooms:
             return key  # already what the column holds: the common case, kept cheap
         if self._key_kind is None:
             return key  # a type ids cannot be converted to: taken as given
-        if self._key_kind == TEXT and isinstance(key, (int, uuid.UUID)) and not isinstance(key, bool):
+        if (
+            self._key_kind == TEXT
+            and isinstance(key, (int, uuid.UUID))
+            and not isinstance(key, bool)
+        ):
             key = str(key)  # subscribe(socket, 7) means "7" for a text key
         try:
             return coerce(key, self.key_column_type)

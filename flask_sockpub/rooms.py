@@ -16,6 +16,7 @@ when it disconnects, so nothing about a socket outlives it. The functions below
 that touch the table directly do so to move whole rooms at once (``introduce``,
 ``publish_destroy``) instead of one socket at a time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

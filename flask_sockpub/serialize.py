@@ -20,6 +20,7 @@ A model that wants another shape defines ``__sockpub_serialize__``::
 
 Whatever it returns is made JSON-safe the same way, so it may hold datetimes.
 """
+
 from __future__ import annotations
 
 import datetime

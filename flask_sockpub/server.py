@@ -1,4 +1,5 @@
 """Flask-SocketIO's server as SockPub runs it: async mode, lifecycle handlers, serving."""
+
 from __future__ import annotations
 
 import inspect
@@ -57,7 +58,9 @@ class SocketIO(flask_socketio.SocketIO):
         self.disconnect_handlers: list[Callable[..., Any]] = []
         super().__init__(app, **options)
 
-    def on(self, message: str, namespace: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def on(
+        self, message: str, namespace: str | None = None
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if namespace not in (None, "/") or message not in ("connect", "disconnect"):
             return super().on(message, namespace)  # type: ignore[no-any-return]
         handlers = self.connect_handlers if message == "connect" else self.disconnect_handlers
@@ -68,7 +71,9 @@ class SocketIO(flask_socketio.SocketIO):
 
         return register
 
-    def _handle_event(self, handler: Callable[..., Any], message: str, namespace: str, sid: str, *args: Any) -> Any:
+    def _handle_event(
+        self, handler: Callable[..., Any], message: str, namespace: str, sid: str, *args: Any
+    ) -> Any:
         # Every plain handler runs here, in a request context Flask-SocketIO
         # pushes on the handshake environ: mark that environ so SockPub's
         # session interface opens the socket's session for it.
@@ -143,7 +148,9 @@ class DeclineCompression:
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
         return self.wsgi_app(environ, start_response)
 
@@ -160,7 +167,9 @@ def serve(socketio: SocketIO, app: Flask, host: str, port: int, **options: Any) 
     socketio.run(app, host=host, port=port, **options)
 
 
-def serve_eventlet(app: Flask, host: str, port: int, log_output: bool = False, **options: Any) -> None:
+def serve_eventlet(
+    app: Flask, host: str, port: int, log_output: bool = False, **options: Any
+) -> None:
     """eventlet's WSGI server with a backlog and connection cap fit for many sockets."""
     import eventlet
     import eventlet.wsgi

@@ -1,4 +1,5 @@
 """``Socket``, a connected client, and ``current_socket``, the one making the current request."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
@@ -49,7 +50,9 @@ class Socket:
     @property
     def environ(self) -> dict[str, Any] | None:
         """The WSGI environ of the socket's handshake; ``None`` once it has gone."""
-        return cast("dict[str, Any] | None", self.server.get_environ(self.id, namespace=self.namespace))
+        return cast(
+            "dict[str, Any] | None", self.server.get_environ(self.id, namespace=self.namespace)
+        )
 
     @property
     def auth(self) -> Any:

@@ -5,6 +5,7 @@
 * :func:`live_server`: the app served for real, in a subprocess, on a free
   127.0.0.1 port, for tests with real sockets and real clients.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any, NamedTuple, Protocol
 
 from flask import Flask
@@ -89,7 +90,9 @@ class SocketTestClient(SocketRequests):
         ``timeout`` is there for the shape of the other clients: the test
         client answers before it returns.
         """
-        return Response.from_jwr(self.emit(method.lower(), request_payload(method, url, data, headers)))
+        return Response.from_jwr(
+            self.emit(method.lower(), request_payload(method, url, data, headers))
+        )
 
     def emit(self, event: str, *args: Any) -> Any:
         """Emit a raw event asking for an acknowledgement; returns what the server acknowledged."""
@@ -97,7 +100,9 @@ class SocketTestClient(SocketRequests):
 
     def received(self, event: str | None = None) -> list[Received]:
         """The events received since the last call, optionally only those named ``event``."""
-        events = [Received(item["name"], _first(item["args"])) for item in self.client.get_received()]
+        events = [
+            Received(item["name"], _first(item["args"])) for item in self.client.get_received()
+        ]
         return [item for item in events if event is None or item.event == event]
 
     def disconnect(self) -> None:
@@ -208,7 +213,9 @@ def wait_until_listening(server: Watched, host: str, port: int, timeout: float) 
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"the server did not listen on {host}:{port} within {timeout} s:\n{server.log()}")
+    raise RuntimeError(
+        f"the server did not listen on {host}:{port} within {timeout} s:\n{server.log()}"
+    )
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
@@ -251,7 +258,9 @@ class Inbox:
         """
         with self._changed:
             if not self._changed.wait_for(lambda: len(self.items) >= count, timeout):
-                raise TimeoutError(f"{len(self.items)} of {count} events arrived within {timeout} s: {self.items}")
+                raise TimeoutError(
+                    f"{len(self.items)} of {count} events arrived within {timeout} s: {self.items}"
+                )
             return list(self.items)
 
     def wait_for(self, wanted: Callable[[Received], bool], timeout: float = 5.0) -> Received:
@@ -264,7 +273,9 @@ class Inbox:
         :raises TimeoutError: none arrived within ``timeout`` seconds.
         """
         with self._changed:
-            if not self._changed.wait_for(lambda: any(wanted(item) for item in self.items), timeout):
+            if not self._changed.wait_for(
+                lambda: any(wanted(item) for item in self.items), timeout
+            ):
                 raise TimeoutError(f"no wanted event arrived within {timeout} s: {self.items}")
             return next(item for item in self.items if wanted(item))
 

@@ -19,6 +19,7 @@ Measured on PostgreSQL 15 with ICU 72 against Python 3.11: ``lower()`` gives
 the same result for every one of the 1,112,063 code points (all but NUL and
 the surrogates).
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -5,6 +5,7 @@ context, so routing, converters, every request hook, error handlers, view
 decorators, ``g`` and the session behave exactly as they do over HTTP. The
 answer is a JWR (JSON WebSocket Response): ``{"body", "statusCode", "headers"}``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,9 @@ JWR = dict[str, Any]
 UNACKNOWLEDGED_NOTE = " (no acknowledgement asked: answer dropped)"
 
 
-def answer(server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True) -> JWR | str:
+def answer(
+    server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True
+) -> JWR | str:
     """Answer socket event ``event`` from socket ``sid``: the acknowledgement's value.
 
     This is the boundary: whatever happens below, the client gets an answer
@@ -101,7 +104,9 @@ def answer(server: socketio.Server, event: str, sid: str, *args: Any, acknowledg
 
 def answer_malformed(server: socketio.Server, sid: str, *args: Any) -> JWR:
     """Answer a packet that could not be decoded (see :mod:`flask_sockpub.packets`)."""
-    reason = args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    reason = (
+        args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    )
     access_log.info("%s <malformed packet> 400 %s", sid, reason)
     return error_jwr(400, reason)
 

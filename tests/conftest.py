@@ -1,4 +1,5 @@
 """Fixtures shared by the whole suite: apps, test sockets, real servers, real clients."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """A Socket.IO connection spoken by hand over a WebSocket, for what no client library would send."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ class RawSocket:
     def __init__(self, url: str, origin: str | None = None) -> None:
         try:
             self.ws = websocket.create_connection(
-                url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=10, origin=origin
+                url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+                timeout=10,
+                origin=origin,
             )
         except websocket.WebSocketBadStatusException as exc:
             raise Refused(f"handshake answered {exc.status_code}") from None

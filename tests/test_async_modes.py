@@ -6,6 +6,7 @@ into the test process. The full socket-request suite runs under threading
 and the test client (tests/test_virtual_requests.py); this is the subset
 that shows each event loop serving SockPub.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,12 @@ def python_in_a_subprocess(code: str, env: dict[str, str] | None = None) -> str:
     """Run ``code`` in a fresh interpreter that imports this checkout; its stdout."""
     child_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -93,7 +99,9 @@ def variant(request: pytest.FixtureRequest) -> str:
 
 
 @pytestmark_smoke
-def test_server_runs_in_its_mode_with_its_websocket_server(variant_server: LiveServer, variant: str) -> None:
+def test_server_runs_in_its_mode_with_its_websocket_server(
+    variant_server: LiveServer, variant: str
+) -> None:
     with Client(variant_server.url) as client:
         assert client.get("/server").body == EXPECTED[variant]
 
@@ -117,7 +125,9 @@ def test_broadcast_reaches_every_listening_socket(variant_server: LiveServer) ->
         second.post(f"/rooms/{room}/listen")
         first.post(f"/rooms/{room}/broadcast", {"text": "to all"})
         for inbox in inboxes:
-            assert inbox.wait_for(lambda item: item.data.get("room") == room).data["text"] == "to all"
+            assert (
+                inbox.wait_for(lambda item: item.data.get("room") == room).data["text"] == "to all"
+            )
 
 
 @pytestmark_smoke
@@ -223,7 +233,9 @@ def test_gunicorn_with_gevent_websocket_installed_needs_its_worker(tmp_path: Pat
             assert client.get("/server").body == {"async_mode": "gevent", "gevent_websocket": True}
 
 
-def test_gunicorn_gevent_worker_with_gevent_websocket_installed_refuses_websockets(tmp_path: Path) -> None:
+def test_gunicorn_gevent_worker_with_gevent_websocket_installed_refuses_websockets(
+    tmp_path: Path,
+) -> None:
     # What the deployment docs warn about: Engine.IO uses gevent-websocket
     # whenever it is importable, and the plain gevent worker does not run it.
     with gunicorn("gevent", hide_gevent_websocket=False, tmp_path=tmp_path) as url:

@@ -1,4 +1,5 @@
 """The Python client against a real server (tests/apps/clients.py under gevent)."""
+
 from __future__ import annotations
 
 import threading
@@ -50,7 +51,10 @@ def test_error_status_comes_back_as_a_response_not_an_exception(client: Client) 
 
 
 def test_per_request_headers_reach_the_view(client: Client) -> None:
-    assert client.get("/headers", headers={"X-Custom": "per request"}).body["x_custom"] == "per request"
+    assert (
+        client.get("/headers", headers={"X-Custom": "per request"}).body["x_custom"]
+        == "per request"
+    )
 
 
 def test_handshake_headers_and_cookies_reach_every_request(clients_server: LiveServer) -> None:
@@ -63,8 +67,12 @@ def test_handshake_headers_and_cookies_reach_every_request(clients_server: LiveS
             assert seen["cookie"] == "a=1; b=two"
 
 
-def test_cookies_make_the_http_session_the_session_of_socket_requests(clients_server: LiveServer) -> None:
-    http_request = urllib.request.Request(f"{clients_server.url}/session?value=from-http", method="POST")
+def test_cookies_make_the_http_session_the_session_of_socket_requests(
+    clients_server: LiveServer,
+) -> None:
+    http_request = urllib.request.Request(
+        f"{clients_server.url}/session?value=from-http", method="POST"
+    )
     with urllib.request.urlopen(http_request, timeout=5) as response:
         name, _, value = response.headers["Set-Cookie"].partition(";")[0].partition("=")
     with Client(clients_server.url, cookies={name: value}) as client:
@@ -145,7 +153,9 @@ def test_request_on_a_closed_client_raises_disconnected(clients_server: LiveServ
         client.get("/echo")
 
 
-def test_request_in_flight_when_the_server_disconnects_raises_disconnected(clients_server: LiveServer) -> None:
+def test_request_in_flight_when_the_server_disconnects_raises_disconnected(
+    clients_server: LiveServer,
+) -> None:
     reasons: list[Any] = []
     with Client(clients_server.url) as client:
         client.on("disconnect", reasons.append)
@@ -155,7 +165,9 @@ def test_request_in_flight_when_the_server_disconnects_raises_disconnected(clien
     assert reasons == ["server disconnect"]
 
 
-def test_request_in_flight_when_the_client_closes_raises_disconnected(clients_server: LiveServer) -> None:
+def test_request_in_flight_when_the_client_closes_raises_disconnected(
+    clients_server: LiveServer,
+) -> None:
     client = Client(clients_server.url)
     closer = threading.Timer(0.3, client.close)
     closer.start()
@@ -178,7 +190,9 @@ def test_emit_returns_the_acknowledgement(client: Client) -> None:
     assert jwr["statusCode"] == 200 and jwr["body"]["message"] == "raw"
 
 
-def test_polling_transport_works_and_closes_cleanly(clients_server: LiveServer, client: Client) -> None:
+def test_polling_transport_works_and_closes_cleanly(
+    clients_server: LiveServer, client: Client
+) -> None:
     inbox = Inbox(client)
     client.post("/rooms/presence/listen")
     for _ in range(3):

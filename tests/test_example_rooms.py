@@ -1,4 +1,5 @@
 """The model rooms example the docs include runs as documented."""
+
 from __future__ import annotations
 
 import subprocess

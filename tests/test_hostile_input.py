@@ -4,6 +4,7 @@ The table runs over a real server (threading), with packets written by hand on
 a WebSocket so that even packets no client library would send reach the
 server, and through the test client for the cases a Python client can express.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,44 +59,108 @@ CASES = [
     Case("payload is a list", 400, "not an array", args=([1, 2],)),
     Case("payload is a boolean", 400, "not a boolean", args=(True,)),
     Case("no payload", 400, "needs a payload"),
-    Case("payload string is not JSON", 400, "not valid JSON", args=('{"url": "/echo"',), legacy=True),
+    Case(
+        "payload string is not JSON", 400, "not valid JSON", args=('{"url": "/echo"',), legacy=True
+    ),
     Case("missing url", 400, "no url", args=({"method": "GET"},)),
     Case("url is a number", 400, "url must be a string", args=url(7)),
-    Case("url is absolute", 400, "must be a path on this server", args=url("http://evil.example/echo")),
-    Case("url is protocol-relative", 400, "must be a path on this server", args=url("//evil.example/echo")),
+    Case(
+        "url is absolute",
+        400,
+        "must be a path on this server",
+        args=url("http://evil.example/echo"),
+    ),
+    Case(
+        "url is protocol-relative",
+        400,
+        "must be a path on this server",
+        args=url("//evil.example/echo"),
+    ),
     Case("url has CRLF", 400, "control characters", args=url("/echo\r\nX-Injected: yes")),
     Case("url has NUL", 400, "control characters", args=url("/echo\x00.json")),
     Case("url has .. segments", 400, "'..' segments", args=url("/static/../secret")),
     Case("url has encoded .. segments", 400, "'..' segments", args=url("/static/%2e%2E/secret")),
     Case("url of 100 KB", 414, "characters long", args=url("/echo?x=" + "a" * 100_000)),
-    Case("method does not match the event", 400, "does not match", args=({"method": "POST", "url": "/echo"},)),
-    Case("GET data is text", 400, "must be an object", args=url("/echo", data="message=hi")),
-    Case("POST data is a number", 400, "object or an array", event="post", args=({"url": "/json", "data": 5},)),
-    Case("headers are a list", 400, "headers must be an object", args=url("/echo", headers=["X-A: 1"])),
-    Case("header value is a number", 400, "must be a string", args=url("/echo", headers={"X-A": 1})),
-    Case("header value is an object", 400, "must be a string", args=url("/echo", headers={"X-A": {"b": 1}})),
-    Case("header value has CRLF", 400, "control characters", args=url("/echo", headers={"X-A": "1\r\nX-B: 2"})),
-    Case("header name is not a token", 400, "not a valid HTTP header name", args=url("/echo", headers={"X A": "1"})),
-    Case("too many headers", 431, "headers; the limit", args=url("/echo", headers={f"X-{n}": "1" for n in range(101)})),
     Case(
-        "body over SOCKPUB_MAX_PAYLOAD", 413, "SOCKPUB_MAX_PAYLOAD",
-        event="post", args=({"url": "/json", "data": {"blob": OVER_MAX_PAYLOAD}},),
+        "method does not match the event",
+        400,
+        "does not match",
+        args=({"method": "POST", "url": "/echo"},),
+    ),
+    Case("GET data is text", 400, "must be an object", args=url("/echo", data="message=hi")),
+    Case(
+        "POST data is a number",
+        400,
+        "object or an array",
+        event="post",
+        args=({"url": "/json", "data": 5},),
+    ),
+    Case(
+        "headers are a list",
+        400,
+        "headers must be an object",
+        args=url("/echo", headers=["X-A: 1"]),
+    ),
+    Case(
+        "header value is a number", 400, "must be a string", args=url("/echo", headers={"X-A": 1})
+    ),
+    Case(
+        "header value is an object",
+        400,
+        "must be a string",
+        args=url("/echo", headers={"X-A": {"b": 1}}),
+    ),
+    Case(
+        "header value has CRLF",
+        400,
+        "control characters",
+        args=url("/echo", headers={"X-A": "1\r\nX-B: 2"}),
+    ),
+    Case(
+        "header name is not a token",
+        400,
+        "not a valid HTTP header name",
+        args=url("/echo", headers={"X A": "1"}),
+    ),
+    Case(
+        "too many headers",
+        431,
+        "headers; the limit",
+        args=url("/echo", headers={f"X-{n}": "1" for n in range(101)}),
+    ),
+    Case(
+        "body over SOCKPUB_MAX_PAYLOAD",
+        413,
+        "SOCKPUB_MAX_PAYLOAD",
+        event="post",
+        args=({"url": "/json", "data": {"blob": OVER_MAX_PAYLOAD}},),
     ),  # fmt: skip
     Case(
-        "data nested beyond what JSON encoding allows", 400, "cannot be sent as JSON",
+        "data nested beyond what JSON encoding allows",
+        400,
+        "cannot be sent as JSON",
         args=url("/args", data={"a": json.loads("[" * 300 + "]" * 300)}),
     ),  # fmt: skip
     Case("JSON nested 10,000 deep", 400, "not valid JSON", raw=f'["get",{DEEP}]'),
     Case(
-        "JSON nested 10,000 deep inside data", 400, "not valid JSON",
+        "JSON nested 10,000 deep inside data",
+        400,
+        "not valid JSON",
         raw=f'["post",{{"url":"/json","data":{{"a":{DEEP}}}}}]',
     ),  # fmt: skip
     Case("lone surrogate", 400, "not valid JSON", raw='["get",{"url":"/echo?message=\\ud800"}]'),
-    Case("lone surrogate in data", 400, "not valid JSON", args=url("/echo", data={"message": "\ud800"})),
+    Case(
+        "lone surrogate in data",
+        400,
+        "not valid JSON",
+        args=url("/echo", data={"message": "\ud800"}),
+    ),
     Case("event is not an array", 400, "must be an array", raw='{"url":"/echo"}'),
     Case("event array is empty", 400, "array is empty", raw="[]"),
     Case("event name is a number", 400, "event name must be a string", event=5, args=url("/echo")),
-    Case("unknown event name", 400, "unknown event 'subscribe'", event="subscribe", args=url("/echo")),
+    Case(
+        "unknown event name", 400, "unknown event 'subscribe'", event="subscribe", args=url("/echo")
+    ),
 ]
 
 
@@ -121,7 +186,9 @@ def assert_error_answer(case: Case, answer: Any) -> None:
 
 
 TABLE = [pytest.param(case, "real_server", id=f"{case.name}-real_server") for case in CASES] + [
-    pytest.param(case, "test_client", id=f"{case.name}-test_client") for case in CASES if case.test_client
+    pytest.param(case, "test_client", id=f"{case.name}-test_client")
+    for case in CASES
+    if case.test_client
 ]
 
 
@@ -140,7 +207,10 @@ def test_hostile_input_gets_a_4xx_answer_saying_what_was_wrong(
 def test_a_socket_open_before_the_table_still_gets_correct_answers(
     real_socket: Client, raw_socket: RawSocket
 ) -> None:
-    assert real_socket.get("/echo", {"message": "still here"}).body == {"success": True, "message": "still here"}
+    assert real_socket.get("/echo", {"message": "still here"}).body == {
+        "success": True,
+        "message": "still here",
+    }
     assert real_socket.post("/json", {"name": "Randy"}).body["param"] == "Randy"
     assert raw_socket.call('["get",{"url":"/echo?message=raw"}]')["body"]["message"] == "raw"
 
@@ -194,7 +264,9 @@ def test_a_request_without_acknowledgement_through_the_test_client_is_logged_onc
     assert len(lines) == 1 and lines[0].endswith("(no acknowledgement asked: answer dropped)")
 
 
-def test_a_frame_over_the_transport_limit_closes_the_socket(pipeline_server: LiveServer, real_socket: Client) -> None:
+def test_a_frame_over_the_transport_limit_closes_the_socket(
+    pipeline_server: LiveServer, real_socket: Client
+) -> None:
     doomed = RawSocket(pipeline_server.url)
     try:
         blob = "x" * (config.transport_limit(config.MAX_PAYLOAD) + 1)

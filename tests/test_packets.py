@@ -1,4 +1,5 @@
 """SockPub's packet class keeps python-socketio's behaviour where it only goes faster."""
+
 from __future__ import annotations
 
 from typing import Any

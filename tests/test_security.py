@@ -1,4 +1,5 @@
 """Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size."""
+
 from __future__ import annotations
 
 import base64
@@ -46,7 +47,9 @@ def servers() -> Iterator[ServerFactory]:
             key = (async_mode, configured)
             if key not in started:
                 env = CONFIGURED if configured else None
-                started[key] = stack.enter_context(live_server(PIPELINE, async_mode=async_mode, env=env))
+                started[key] = stack.enter_context(
+                    live_server(PIPELINE, async_mode=async_mode, env=env)
+                )
             return started[key]
 
         yield server
@@ -200,10 +203,19 @@ def test_eventlet_serving_uses_sockpubs_backlog_and_connection_cap() -> None:
     )
     env = {**os.environ, "SOCKPUB_TEST_ASYNC_MODE": "eventlet", "PYTHONPATH": os.getcwd()}
     result = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"backlog": EVENTLET_BACKLOG, "listener": "listener", "max_size": EVENTLET_MAX_CONNECTIONS}
+    assert seen == {
+        "backlog": EVENTLET_BACKLOG,
+        "listener": "listener",
+        "max_size": EVENTLET_MAX_CONNECTIONS,
+    }
     assert EVENTLET_BACKLOG > 50 and EVENTLET_MAX_CONNECTIONS > 1024  # eventlet's own defaults
 
 
@@ -227,7 +239,10 @@ def test_http_bodies_are_limited_when_the_app_sets_no_max_content_length() -> No
     assert app.config["MAX_CONTENT_LENGTH"] == config.DEFAULT_MAX_CONTENT_LENGTH
     client = app.test_client()
     assert client.post("/upload", data=b"x" * 1024).get_json() == {"size": 1024}
-    assert client.post("/upload", data=b"x" * (config.DEFAULT_MAX_CONTENT_LENGTH + 1)).status_code == 413
+    assert (
+        client.post("/upload", data=b"x" * (config.DEFAULT_MAX_CONTENT_LENGTH + 1)).status_code
+        == 413
+    )
 
 
 def test_an_apps_own_max_content_length_is_kept() -> None:

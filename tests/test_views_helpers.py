@@ -1,4 +1,5 @@
 """current_socket, listen and broadcast in views; the access log."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -25,7 +26,9 @@ def test_listen_is_a_no_op_returning_false_over_http(app: Flask) -> None:
     assert app.test_client().post("/rooms/lobby/listen").get_json() == {"listening": False}
 
 
-def test_listen_and_broadcast_deliver_to_the_room_including_the_sender(listeners: tuple[Client, Client]) -> None:
+def test_listen_and_broadcast_deliver_to_the_room_including_the_sender(
+    listeners: tuple[Client, Client],
+) -> None:
     first, second = listeners
     inboxes = Inbox(first), Inbox(second)
     assert first.post("/rooms/lobby/listen").body == {"listening": True}
@@ -35,7 +38,9 @@ def test_listen_and_broadcast_deliver_to_the_room_including_the_sender(listeners
         assert [item.data for item in inbox.wait(1)] == [{"room": "lobby", "text": "hello"}]
 
 
-def test_broadcast_include_self_false_leaves_the_sender_out(listeners: tuple[Client, Client]) -> None:
+def test_broadcast_include_self_false_leaves_the_sender_out(
+    listeners: tuple[Client, Client],
+) -> None:
     first, second = listeners
     first_inbox, second_inbox = Inbox(first), Inbox(second)
     first.post("/rooms/quiet/listen")
@@ -70,7 +75,9 @@ def test_broadcast_from_an_http_request_reaches_listening_sockets(
     assert [item.data for item in inbox.wait(1)] == [{"room": "news", "text": "from http"}]
 
 
-def test_every_socket_request_writes_one_access_log_line(real_socket: Client, pipeline_server: LiveServer) -> None:
+def test_every_socket_request_writes_one_access_log_line(
+    real_socket: Client, pipeline_server: LiveServer
+) -> None:
     real_socket.get("/echo", {"message": "logged"})
     real_socket.get("/no/such/page")
     log = pipeline_server.log()

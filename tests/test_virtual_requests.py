@@ -3,6 +3,7 @@
 Each test runs twice: through the test client (no network) and over a real
 server with the python-socketio client.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -73,10 +74,19 @@ def test_payload_headers_reach_the_view_but_cannot_replace_origin_cookie_host(so
     plain = socket.get("/headers").body
     forged = socket.get(
         "/headers",
-        headers={"X-Custom": "yes", "Origin": "http://evil.example", "Cookie": "session=stolen", "Host": "evil.example"},
+        headers={
+            "X-Custom": "yes",
+            "Origin": "http://evil.example",
+            "Cookie": "session=stolen",
+            "Host": "evil.example",
+        },
     ).body
     assert forged["x_custom"] == "yes"
-    assert (forged["origin"], forged["cookie"], forged["host"]) == (plain["origin"], plain["cookie"], plain["host"])
+    assert (forged["origin"], forged["cookie"], forged["host"]) == (
+        plain["origin"],
+        plain["cookie"],
+        plain["host"],
+    )
     assert forged["accept"] == "application/json"
 
 

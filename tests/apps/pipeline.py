@@ -1,10 +1,12 @@
 """An app exercising the whole Flask pipeline, served to socket and HTTP tests alike."""
+
 from __future__ import annotations
 
 import os
 from typing import Any
 
 from flask import Flask, abort, g, jsonify, redirect, request, session
+
 from flask_sockpub import SockPub, broadcast, current_socket, listen, param
 
 #: Side effects of teardown_request, seen by later requests in the same process.

@@ -5,6 +5,7 @@ never one Playwright downloads. One browser serves the whole session; each
 test gets fresh pages in a fresh context (cookies, storage). Every wait is
 bounded (:data:`WAIT_MS`); no test asserts how long anything took.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,7 +38,9 @@ def browser() -> Iterator[Browser]:
         f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does: "
         "apt-get install -y chromium)"
     )
-    assert BUNDLE.is_file(), f"the browser SDK is not built: run `{BUILD_COMMAND}` (scripts/test does)"
+    assert BUNDLE.is_file(), (
+        f"the browser SDK is not built: run `{BUILD_COMMAND}` (scripts/test does)"
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -153,7 +156,9 @@ def keep_screenshot(page: Page, name: str) -> Path:
     if path.exists():
         checker = page.context.new_page()
         try:
-            if checker.evaluate(SAME_PICTURE_JS, [data_url(path.read_bytes()), data_url(picture), 8]):
+            if checker.evaluate(
+                SAME_PICTURE_JS, [data_url(path.read_bytes()), data_url(picture), 8]
+            ):
                 return path
         finally:
             checker.close()
