@@ -19,7 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.datastructures import MultiDict
 
 from flask_sockpub.blueprints.criteria import ListCriteria
-from flask_sockpub.blueprints.textmatch import matches
+from flask_sockpub.blueprints.textmatch import matches, register_sqlite_lower
 from tests.databases import postgres_database
 
 
@@ -99,6 +99,7 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     parsing()
     sqlite = create_engine("sqlite://")
+    register_sqlite_lower(sqlite)
     matching(sqlite, "SQLite", rows)
     sqlite.dispose()
     with postgres_database("sockpub_bench") as url:

@@ -34,10 +34,9 @@ from flask import Flask, request
 from flask_socketio import SocketIO, join_room
 
 from flask_sockpub.rooms.messages import created
-from flask_sockpub.serving.middleware import NoDelay
-from flask_sockpub.wire.packets import Packet
 from flask_sockpub.serving.async_mode import pick_async_mode
-from flask_sockpub.serving.middleware import DeclineCompression
+from flask_sockpub.serving.middleware import DeclineCompression, NoDelay
+from flask_sockpub.wire.packets import Packet
 
 ROOM = "item"
 JSON_HEADERS = {"Content-Type": "application/json"}

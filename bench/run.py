@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from . import plots, processes, report, sails
+from .launcher import NODE, SAILS, running_server
 from .scenarios import QUICK, Plan, measure_server
 from .serve import WEBSOCKET_CHOICES, raise_file_limit
-from .servers import NODE, SAILS, running_server
 
 MODES = ("threading", "gevent", "eventlet")
 KINDS = ("ours", "floor")

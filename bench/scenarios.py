@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import loadgen
-from .servers import Server
+from .launcher import Server
 
 Progress = Callable[[str], None]
 #: Longest wait for a server to go quiet after its sockets left, before the next measurement.

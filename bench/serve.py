@@ -78,7 +78,7 @@ def middleware(app: Flask) -> list[str]:
 
 def settings(app: Flask, file_limit: int) -> dict[str, Any]:
     """What must be equal between ours and the floor, as this server has it."""
-    from flask_sockpub import server as sockpub_server
+    from flask_sockpub.serving import run as sockpub_run
 
     socketio = app.extensions["socketio"]
     server = socketio.server
@@ -92,8 +92,8 @@ def settings(app: Flask, file_limit: int) -> dict[str, Any]:
         "file_limit": file_limit,
     }
     if mode == "eventlet":
-        found["eventlet_backlog"] = sockpub_server.EVENTLET_BACKLOG
-        found["eventlet_max_connections"] = sockpub_server.EVENTLET_MAX_CONNECTIONS
+        found["eventlet_backlog"] = sockpub_run.EVENTLET_BACKLOG
+        found["eventlet_max_connections"] = sockpub_run.EVENTLET_MAX_CONNECTIONS
     return found
 
 

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 from flask import Flask
 
-from .server import ASYNC_MODES, pick_async_mode
+from .serving.async_mode import ASYNC_MODES, pick_async_mode
+from .state import app_state, has_state
 
 #: Code that monkey-patches the interpreter, then runs this command again.
 #: gevent and eventlet must patch before anything else is imported, and by the
@@ -56,9 +57,9 @@ def run_app(target: str, host: str, port: int, async_mode: str | None, log_level
         level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     app = load_app(target)
-    state = app.extensions.get("sockpub")
-    if state is None:
+    if not has_state(app):
         raise SystemExit(f"flask_sockpub: {target} is a Flask app without SockPub")
+    state = app_state(app)
     print(
         f"flask_sockpub: serving {target} on http://{host}:{port} "
         f"(async mode {state.socketio.async_mode})",

@@ -24,7 +24,8 @@ from typing import IO, Any, NamedTuple, Protocol
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .jwr import Response, SocketRequests, request_payload
+from .state import app_state
+from .wire.jwr import SocketRequests, SocketResponse, request_payload
 
 
 class Received(NamedTuple):
@@ -57,7 +58,7 @@ class SocketTestClient(SocketRequests):
         query_string: str | None = None,
         flask_test_client: FlaskClient | None = None,
     ) -> None:
-        state = app.extensions["sockpub"]
+        state = app_state(app)
         self.server = state.server
         self.client = state.socketio.test_client(
             app,
@@ -84,13 +85,13 @@ class SocketTestClient(SocketRequests):
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Response:
-        """Make a socket request; the answer as a :class:`~flask_sockpub.jwr.Response`.
+    ) -> SocketResponse:
+        """Make a socket request; the answer as a :class:`~flask_sockpub.SocketResponse`.
 
         ``timeout`` is there for the shape of the other clients: the test
         client answers before it returns.
         """
-        return Response.from_jwr(
+        return SocketResponse.from_jwr(
             self.emit(method.lower(), request_payload(method, url, data, headers))
         )
 

@@ -16,9 +16,9 @@ import requests
 
 from flask_sockpub import Response
 from flask_sockpub.client import Client
-from flask_sockpub.jwr import SocketRequests
-from flask_sockpub.payload import FORM_CONTENT_TYPE, query_string
 from flask_sockpub.testing import LiveServer, live_server
+from flask_sockpub.wire.jwr import SocketRequests
+from flask_sockpub.wire.socket_request import FORM_CONTENT_TYPE, query_string
 from tests.databases import postgres_database
 
 

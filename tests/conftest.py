@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,27 @@ from tests.apps.pipeline import create_app
 
 # The CRUD blueprint tests' served app and HTTP/socket callers.
 pytest_plugins = ["tests.blueprint_support"]
+
+#: Test files that drive Node.js (the sails.io.js and SDK suites).
+NODE_TEST_FILES = frozenset({"test_sails_io_js.py", "test_sdk_js.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what each test needs, so a quick loop can leave it out: ``pytest -m "not browser"``.
+
+    ``browser``: Chromium; ``node``: Node.js; ``postgres``: PostgreSQL;
+    ``redis``: Redis. The test command runs them all.
+    """
+    for item in items:
+        path = Path(str(item.fspath))
+        if "browser" in path.parts:
+            item.add_marker(pytest.mark.browser)
+        if path.name in NODE_TEST_FILES:
+            item.add_marker(pytest.mark.node)
+        if "postgres" in item.nodeid:
+            item.add_marker(pytest.mark.postgres)
+        if "redis" in item.nodeid or "redis_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.fixture

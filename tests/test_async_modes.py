@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from flask_sockpub.client import Client, ConnectionRefused, Disconnected
-from flask_sockpub.server import pick_async_mode
+from flask_sockpub.serving.async_mode import pick_async_mode
 from flask_sockpub.testing import Inbox, LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ PICKED_MODE = """
 import json
 from flask import Flask
 from flask_sockpub import SockPub
-from flask_sockpub.server import pick_async_mode
+from flask_sockpub.serving.async_mode import pick_async_mode
 app = Flask(__name__)
 SockPub(app)
 print(json.dumps([pick_async_mode(), app.extensions["sockpub"].socketio.async_mode]))

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.payload import FORM_CONTENT_TYPE
 from flask_sockpub.testing import Inbox, LiveServer
+from flask_sockpub.wire.socket_request import FORM_CONTENT_TYPE
 from tests.blueprint_support import Caller, count, make_user
 from tests.criteria_data import ROWS, ids_where
 from tests.test_criteria import CASES

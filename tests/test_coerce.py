@@ -1,4 +1,4 @@
-"""Client values converted to a column's Python type (flask_sockpub.coerce)."""
+"""Client values converted to a column's Python type (flask_sockpub.blueprints.coerce)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from flask_sockpub.coerce import coerce, column_kind, expected
+from flask_sockpub.blueprints.coerce import coerce, column_kind, expected
 
 UTC = timezone.utc
 AN_ID = uuid.UUID("12345678-1234-5678-1234-567812345678")

@@ -1,4 +1,4 @@
-"""List parameters (flask_sockpub.criteria): every operator on SQLite and PostgreSQL.
+"""List parameters (flask_sockpub.blueprints.criteria): every operator on SQLite and PostgreSQL.
 
 Each result over the seed rows (NULLs, mixed case, non-ASCII letters) must equal
 the one computed in plain Python by tests/criteria_data.py.
@@ -18,9 +18,9 @@ from sqlalchemy import Engine, String, create_engine, literal, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from flask_sockpub.criteria import ListCriteria, ListQuery
-from flask_sockpub.payload import query_string
-from flask_sockpub.textmatch import UnicodeLower
+from flask_sockpub.blueprints.criteria import ListCriteria, ListQuery
+from flask_sockpub.blueprints.textmatch import UnicodeLower, register_sqlite_lower
+from flask_sockpub.wire.socket_request import query_string
 from tests.criteria_data import (
     EXPOSED,
     ROWS,
@@ -51,6 +51,7 @@ def engine(
         url_context = postgres_database("sockpub_criteria")
     with url_context as url:
         engine = create_engine(url)
+        register_sqlite_lower(engine)
         Base.metadata.create_all(engine)
         with Session(engine) as session:
             session.add_all(people())

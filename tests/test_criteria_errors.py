@@ -9,7 +9,7 @@ import orjson
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from flask_sockpub.criteria import CriteriaError, ListCriteria
+from flask_sockpub.blueprints.criteria import CriteriaError, ListCriteria
 from tests.criteria_data import EXPOSED, Person
 
 CRITERIA = ListCriteria(Person, EXPOSED)

@@ -11,7 +11,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import ModelRooms, PubSub, SockPub
-from flask_sockpub.rooms import user_room
+from flask_sockpub.rooms.names import user_room
 from tests.apps.models import Product, Ticket, User, create_app
 
 local_db = SQLAlchemy()

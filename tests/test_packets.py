@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from socketio import packet
 
-from flask_sockpub.packets import Packet
+from flask_sockpub.wire.packets import Packet
 
 CASES: list[Any] = [
     None, 0, "text", b"", b"bytes", [], {}, [1, "two", None], {"a": {"b": [1, 2]}},

@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
-from flask_sockpub import PubSub, SockPub, browser, listen
+from flask_sockpub import PubSub, SockPub, listen
 from flask_sockpub.client import Client
+from flask_sockpub.serving import sdk as browser
 from flask_sockpub.sockets import SUBSCRIBED_HEADER
 
 db = SQLAlchemy()

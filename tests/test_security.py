@@ -17,8 +17,8 @@ import pytest
 from flask import Flask, request
 
 from flask_sockpub import SockPub, config
-from flask_sockpub.origins import origin_policy
-from flask_sockpub.server import EVENTLET_BACKLOG, EVENTLET_MAX_CONNECTIONS
+from flask_sockpub.serving.origins import origin_policy
+from flask_sockpub.serving.run import EVENTLET_BACKLOG, EVENTLET_MAX_CONNECTIONS
 from flask_sockpub.testing import LiveServer, live_server
 from tests.raw_socket import RawSocket, Refused
 

@@ -16,8 +16,8 @@ import redis
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.jwr import Response
 from flask_sockpub.testing import LiveServer, live_server
+from flask_sockpub.wire.jwr import Response
 
 APP = "tests.apps.sessions:create_app"
 REDIS_URL = "redis://127.0.0.1:6379/0"

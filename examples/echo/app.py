@@ -3,7 +3,7 @@
 Run it with ``scripts/demo echo`` (or ``python -m flask_sockpub run examples.echo.app:create_app``), then:
 
 * in a browser: http://127.0.0.1:5000/, the welcome page, which makes the
-  seed's ``socket.get('/echo', {message: 'hi there!'})``
+  Sails 0.9 guide's ``socket.get('/echo', {message: 'hi there!'})``
 * over HTTP: ``curl 'http://127.0.0.1:5000/echo?message=hi%20there!'``
 * over a socket (Python)::
 

@@ -21,8 +21,8 @@ from flask import Flask, abort, request, session
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import PubSub, Socket, SockPub, broadcast, current_socket, listen, param
-from flask_sockpub.nodelay import connection_socket
-from flask_sockpub.rooms import MODEL_ROOM_PREFIX
+from flask_sockpub.rooms.names import MODEL_ROOM_PREFIX
+from flask_sockpub.serving.middleware import connection_socket
 
 db = SQLAlchemy()
 

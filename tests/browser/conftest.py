@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from flask_sockpub.browser import BUILD_COMMAND, BUNDLE
+from flask_sockpub.serving.sdk import BUILD_COMMAND, BUNDLE
 from flask_sockpub.testing import LiveServer, live_server
 
 CHROMIUM = "/usr/bin/chromium"

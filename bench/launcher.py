@@ -1,4 +1,4 @@
-"""A benchmark server in a subprocess (``bench.serve``, or Node for Sails), pinned to CPU 0, and what /proc tells of it."""
+"""Launching a benchmark server (``bench.serve``, or Node for Sails) in a subprocess pinned to CPU 0, and what /proc tells of it."""
 
 from __future__ import annotations
 
