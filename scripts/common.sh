@@ -91,6 +91,16 @@ ensure_postgres() {
   wait_for_port 5432 PostgreSQL
 }
 
+ensure_mariadb() {
+  port_open 3306 && return 0
+  command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server
+  say "starting MariaDB on 127.0.0.1:3306"
+  as_root mkdir -p /run/mysqld
+  as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  wait_for_port 3306 MariaDB
+}
+
 # Debian's Chromium, which the browser tests drive through Playwright (never a
 # browser download).
 ensure_chromium() {

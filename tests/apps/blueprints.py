@@ -118,6 +118,9 @@ def create_app() -> Flask:
             db.metadata.drop_all(connection)
             db.metadata.create_all(connection)
             CriteriaBase.metadata.create_all(connection)
+        # psycopg 3 prepares statements a connection repeats; they name the
+        # dropped tables' types: start with fresh connections.
+        db.engine.dispose()
         db.session.add_all(people())
         db.session.commit()
         return {"reset": True}
