@@ -10,6 +10,13 @@ for a measured reason, and only here:
 * Flask-SocketIO's ``SocketIO._handle_event``, the one place every plain handler
   runs through (:class:`PlainHandlerHook`), and ``SocketIO.server_options``,
   which it accumulates across ``init_app`` calls (:func:`reset_server_options`);
+* python-socketio's message-queue managers (``PubSubManager`` and its Redis
+  and kombu subclasses): :class:`QueueHooks` sees every message the listener
+  takes off the queue before python-socketio does (``_listen``) and
+  serialises publishing (``_publish``); :func:`publish_on_queue` puts a
+  message of SockPub's own on the queue's channel, and
+  :func:`start_queue_listener` starts the listener that python-socketio
+  otherwise starts at the first connection (``Server.manager_initialized``);
 * SQLAlchemy's ``Select._limit_clause`` / ``_offset_clause``
   (:func:`has_limit_or_offset`), which have no public accessor.
 
@@ -23,7 +30,8 @@ changes what this module relies on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -156,6 +164,64 @@ def in_room(manager: Any, namespace: str, sid: str, room: str) -> bool:
 def room_member_ids(manager: Any, namespace: str, room: str) -> Iterable[str]:
     """The ids of the sockets of this process in ``room`` (public API: no copy needed here)."""
     return [sid for sid, _ in manager.get_participants(namespace, room)]
+
+
+# python-socketio's message queue
+
+
+class QueueHooks:
+    """Mixin for a python-socketio ``PubSubManager`` subclass: SockPub's messages and one publisher at a time.
+
+    python-socketio's listener (``PubSubManager._thread``) reads the queue
+    through ``_listen()``, a generator of raw messages, and dispatches each on
+    its ``"method"``. This mixin decodes each message once and offers it to
+    :attr:`take_message` first; a message it takes (one of SockPub's) never
+    reaches python-socketio, the others go on decoded (``_thread`` accepts
+    dicts). Messages are taken in the order the queue delivers them, on the
+    listener's thread, so an operation of SockPub's is applied before any
+    emit that was published after it.
+
+    ``_publish`` is serialised by a lock: the kombu manager shares one
+    connection between every thread that publishes, which AMQP does not allow.
+    """
+
+    #: Called with each decoded message; returns whether it was SockPub's.
+    take_message: Callable[[dict[str, Any]], bool] | None = None
+    json: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._publish_lock = threading.Lock()
+
+    def _listen(self) -> Iterator[Any]:
+        for message in super()._listen():  # type: ignore[misc]
+            data = message
+            if not isinstance(message, dict):
+                try:
+                    data = self.json.loads(message)
+                except Exception:  # python-socketio ignores what is not JSON; so do we
+                    yield message
+                    continue
+            take = self.take_message
+            if isinstance(data, dict) and take is not None and take(data):
+                continue
+            yield data
+
+    def _publish(self, data: Any) -> Any:
+        with self._publish_lock:
+            return super()._publish(data)  # type: ignore[misc]
+
+
+def publish_on_queue(manager: Any, message: dict[str, Any]) -> None:
+    """Put ``message`` on the manager's channel, to every process (this one included)."""
+    manager._publish(message)
+
+
+def start_queue_listener(server: Any) -> None:
+    """Start the server's queue listener now, not at the first connection as python-socketio does."""
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()
 
 
 # Flask-SocketIO
