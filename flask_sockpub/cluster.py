@@ -7,14 +7,19 @@ so that the queue keeps their order with the emits around them:
 * room operations that each process applies to the sockets it holds:
   ``introduce`` (``publish_create`` introduces too), emptying the room of a
   destroyed instance (but ``omit``), subscribing and unsubscribing a socket
-  held by another process. The process that sends one applies it to its own
-  sockets at once and the others when it arrives, so every socket is reached
-  exactly once, and a socket introduced to an instance is in its room before
-  any later update of that instance arrives;
+  held by another process. Every process applies each one to its own
+  sockets when the queue delivers it (the sender too), so every socket is
+  reached exactly once, and a socket introduced to an instance is in its room
+  before any later update of that instance arrives;
 * questions that every live process answers: who is in a room
   (``subscribers``), who holds a socket (a subscribe of a socket held
   elsewhere);
 * heartbeats, by which each process knows which others are alive.
+
+The queue is the one order: every process, the publisher included, delivers
+emits and applies room operations as the queue delivers them
+(:class:`~flask_sockpub.internals.QueueHooks`), so what one process published
+after another's publish reached the queue is delivered after it everywhere.
 
 Every message is a JSON object ``{"method": "sockpub", "op": ..., "host_id":
 <sender>, ...}`` of strings, lists and booleans; python-socketio ignores a
@@ -158,6 +163,8 @@ class Cluster:
             "members": self._members,
             "answer": self._answer,
         }
+        # What this process applies of its own messages, when the queue delivers them.
+        self._own_receivers = frozenset({"introduce", "empty", "members"})
 
     # Life
 
@@ -221,12 +228,10 @@ class Cluster:
 
     def introduce(self, source: str, target: str, skip_sid: str | None) -> None:
         """Every socket of room ``source`` (but ``skip_sid``), on every process, joins room ``target``."""
-        copy_members(self.server, source, target, skip_sid)
         self.send("introduce", source=source, target=target, skip=skip_sid)
 
     def empty(self, room: str, keep_sid: str | None) -> None:
         """Every process takes its sockets out of ``room``, but ``keep_sid`` if it is a member."""
-        empty_room(self.server, room, keep_sid)
         self.send("empty", room=room, keep=keep_sid)
 
     def change_rooms(
@@ -250,18 +255,28 @@ class Cluster:
         )
 
     def members(self, room: str, timeout: float | None) -> Subscribers:
-        """The sockets of every live process in ``room``."""
-        sids = list(members(self.server, room))
-        question = self._ask("members", timeout, room=room)
+        """The sockets of every live process in ``room``.
+
+        This process answers too when the question comes back from the queue,
+        so every answer counts the operations published before the question.
+        """
+        sids: list[str] = []
+        question = self._ask("members", timeout, ask_self=True, room=room)
         for answer in question.answers.values():
             sids.extend(sid for sid in answer.get("sids", ()) if isinstance(sid, str))
         complete = question.expected <= question.answers.keys()
         return Subscribers([Socket(self.server, sid, NAMESPACE) for sid in sids], complete)
 
     def _ask(
-        self, op: str, timeout: float | None, stop_at_holder: bool = False, **fields: Any
+        self,
+        op: str,
+        timeout: float | None,
+        stop_at_holder: bool = False,
+        ask_self: bool = False,
+        **fields: Any,
     ) -> _Question:
-        question = _Question(self.live_peers(), self.server.eio.create_event(), stop_at_holder)
+        expected = self.live_peers() | ({self.host_id} if ask_self else set())
+        question = _Question(expected, self.server.eio.create_event(), stop_at_holder)
         if not question.expected:
             return question
         key = uuid.uuid4().hex
@@ -284,10 +299,10 @@ class Cluster:
             return False
         op = message.get("op")
         if message.get("host_id") == self.host_id:
-            # This process applied its own operations when it sent them.
             if op == "probe":
                 self._listening.set()
-            return True
+            if op not in self._own_receivers:
+                return True
         receiver = self._receivers.get(op)  # type: ignore[arg-type]
         if receiver is not None:
             try:
@@ -297,7 +312,12 @@ class Cluster:
         return True
 
     def _reply(self, message: dict[str, Any], **fields: Any) -> None:
-        self.send("answer", to=message.get("host_id"), question=message.get("question"), **fields)
+        if message.get("host_id") == self.host_id:
+            self._record(self.host_id, message.get("question"), fields)
+        else:
+            self.send(
+                "answer", to=message.get("host_id"), question=message.get("question"), **fields
+            )
 
     def _hello(self, message: dict[str, Any]) -> None:
         self._heartbeat(message)
@@ -337,14 +357,16 @@ class Cluster:
         self._reply(message, sids=list(members(self.server, message["room"])))
 
     def _answer(self, message: dict[str, Any]) -> None:
-        if message.get("to") != self.host_id:
-            return
+        if message.get("to") == self.host_id:
+            self._record(message["host_id"], message.get("question"), message)
+
+    def _record(self, host: str, key: Any, answer: dict[str, Any]) -> None:
         with self._lock:
-            question = self._questions.get(message.get("question"))  # type: ignore[arg-type]
+            question = self._questions.get(key)
             if question is None:
                 return  # answered too late
-            question.answers[message["host_id"]] = message
-            if (question.stop_at_holder and message.get("held")) or (
+            question.answers[host] = answer
+            if (question.stop_at_holder and answer.get("held")) or (
                 question.expected <= question.answers.keys()
             ):
                 question.answered.set()

@@ -12,8 +12,9 @@ for a measured reason, and only here:
   which it accumulates across ``init_app`` calls (:func:`reset_server_options`);
 * python-socketio's message-queue managers (``PubSubManager`` and its Redis
   and kombu subclasses): :class:`QueueHooks` sees every message the listener
-  takes off the queue before python-socketio does (``_listen``) and
-  serialises publishing (``_publish``); :func:`publish_on_queue` puts a
+  takes off the queue before python-socketio does (``_listen``), delivers a
+  process's own emits in the queue's order (``_handle_emit``) and serialises
+  publishing (``_publish``); :func:`publish_on_queue` puts a
   message of SockPub's own on the queue's channel, and
   :func:`start_queue_listener` starts the listener that python-socketio
   otherwise starts at the first connection (``Server.manager_initialized``);
@@ -170,24 +171,31 @@ def room_member_ids(manager: Any, namespace: str, room: str) -> Iterable[str]:
 
 
 class QueueHooks:
-    """Mixin for a python-socketio ``PubSubManager`` subclass: SockPub's messages and one publisher at a time.
+    """Mixin for a python-socketio ``PubSubManager`` subclass: one order for every process.
 
     python-socketio's listener (``PubSubManager._thread``) reads the queue
     through ``_listen()``, a generator of raw messages, and dispatches each on
-    its ``"method"``. This mixin decodes each message once and offers it to
-    :attr:`take_message` first; a message it takes (one of SockPub's) never
-    reaches python-socketio, the others go on decoded (``_thread`` accepts
-    dicts). Messages are taken in the order the queue delivers them, on the
-    listener's thread, so an operation of SockPub's is applied before any
-    emit that was published after it.
+    its ``"method"``; an emit is applied at once by the process that makes it
+    (``PubSubManager.emit`` calls ``_handle_emit`` before ``_publish``) and by
+    the others when it arrives. So a process could deliver its own update
+    before a create another process published earlier and it has not yet
+    taken off the queue. With this mixin:
 
-    ``_publish`` is serialised by a lock: the kombu manager shares one
-    connection between every thread that publishes, which AMQP does not allow.
+    * a process applies its own emits when they come back from the queue, like
+      everybody else's (``_handle_emit`` skips them when called by ``emit``),
+      so every process delivers in the queue's order;
+    * each message is decoded once and offered to :attr:`take_message` first;
+      a message it takes (one of SockPub's) never reaches python-socketio,
+      the others go on decoded (``_thread`` accepts dicts);
+    * ``_publish`` is serialised by a lock: the kombu manager shares one
+      connection between every thread that publishes, which AMQP does not allow.
     """
 
-    #: Called with each decoded message; returns whether it was SockPub's.
+    #: Called with each decoded message, in the queue's order; returns whether
+    #: it was SockPub's.
     take_message: Callable[[dict[str, Any]], bool] | None = None
     json: Any
+    host_id: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -202,10 +210,24 @@ class QueueHooks:
                 except Exception:  # python-socketio ignores what is not JSON; so do we
                     yield message
                     continue
+            if not isinstance(data, dict):
+                yield data
+                continue
             take = self.take_message
-            if isinstance(data, dict) and take is not None and take(data):
+            if take is not None and take(data):
+                continue
+            if data.get("method") == "emit" and data.get("host_id") == self.host_id:
+                try:
+                    super()._handle_emit(data)  # type: ignore[misc]
+                except Exception:
+                    logger.exception("an emit of this process could not be delivered")
                 continue
             yield data
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("host_id") == self.host_id:
+            return  # this process's own: applied when the queue delivers it
+        super()._handle_emit(message)  # type: ignore[misc]
 
     def _publish(self, data: Any) -> Any:
         with self._publish_lock:
