@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,10 @@ import pytest
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.testing import Inbox, LiveServer, Received, live_server
-from tests.apps.cluster import create_app
+from flask_sockpub.testing import Inbox, LiveServer, Received, live_servers
+from tests.apps.cluster import create_app, create_database
+
+APP = "tests.apps.cluster:create_app"
 
 QUEUES = {
     "redis": "redis://127.0.0.1:6379/0",
@@ -42,45 +42,45 @@ ROUNDS_AT_ONCE = 6
 
 @dataclass
 class Cluster:
-    """Three server processes on one queue, and how to start more like them."""
+    """Three server processes on one queue, and a fourth no socket has connected to yet."""
 
     queue: str
     channel: str
     env: dict[str, str]
     servers: list[LiveServer]
+    fourth: LiveServer
 
-    @contextmanager
-    def another_process(self) -> Iterator[LiveServer]:
-        """One more process on the queue; once it stops, the others have forgotten it."""
-        with live_server("tests.apps.cluster:create_app", async_mode="gevent", env=self.env) as s:
-            yield s
-        # Stopped without a goodbye: the others count it until its heartbeat expires.
+    def forgotten(self, server: LiveServer) -> bool:
+        """Whether the others have stopped counting ``server`` (its heartbeat expired)."""
         for _ in range(100):
             if call(self.servers[0], "GET", "/cluster/listeners/nobody", timeout=0.3)["complete"]:
-                return
-        raise AssertionError("a stopped process is still counted after its heartbeat expiry")
+                return True
+        return False
 
 
 @pytest.fixture(scope="module", params=sorted(QUEUES))
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     channel = f"sockpub-test-{uuid.uuid4().hex}"
+    database = tmp_path_factory.mktemp("cluster") / "app.db"
+    create_database(str(database))
     env = {
         "FLASK_SOCKPUB_MESSAGE_QUEUE": QUEUES[request.param],
         "FLASK_SOCKPUB_QUEUE_CHANNEL": channel,
         "FLASK_SOCKPUB_HEARTBEAT_INTERVAL": str(HEARTBEAT_INTERVAL),
         "FLASK_SOCKPUB_HEARTBEAT_EXPIRY": str(HEARTBEAT_EXPIRY),
         "FLASK_SOCKPUB_CLUSTER_TIMEOUT": "5",
-        "SOCKPUB_TEST_DATABASE": str(tmp_path_factory.mktemp("cluster") / "app.db"),
+        "SOCKPUB_TEST_DATABASE": str(database),
     }
-    with ExitStack() as stack:
-        # One after the other: the first creates the tables the others find.
-        servers = [
-            stack.enter_context(
-                live_server("tests.apps.cluster:create_app", async_mode="gevent", env=env)
-            )
-            for _ in range(3)
-        ]
-        yield Cluster(QUEUES[request.param], channel, env, servers)
+    # Four at once: the fourth serves nothing until its tests, which run in
+    # the order of this file: first its first socket, then its death.
+    with live_servers(APP, 4, async_mode="gevent", env=env) as servers:
+        yield Cluster(QUEUES[request.param], channel, env, servers[:3], servers[3])
+
+
+@pytest.fixture
+def fourth(cluster: Cluster) -> LiveServer:
+    """The fourth process of the cluster."""
+    return cluster.fourth
 
 
 def call(server: LiveServer, method: str, path: str, body: Any = None, **params: Any) -> Any:
@@ -147,13 +147,14 @@ def test_users_made_on_b_and_changed_on_c_reach_listing_sockets_on_every_process
             client.close()
 
 
-def test_a_process_without_any_connection_yet_introduces_its_first_socket(cluster: Cluster) -> None:
-    with cluster.another_process() as fresh:
-        client, inbox = listing_socket(fresh)
-        with client:
-            key = round_trip(cluster, 0, requests.Session())
-            inbox.wait(3)
-            assert verbs_by_id(inbox.quiet(0.3), {key}) == {key: ["create", "update", "destroy"]}
+def test_a_process_without_any_connection_yet_introduces_its_first_socket(
+    cluster: Cluster, fourth: LiveServer
+) -> None:
+    client, inbox = listing_socket(fourth)
+    with client:
+        key = round_trip(cluster, 0, requests.Session())
+        inbox.wait(3)
+        assert verbs_by_id(inbox.quiet(0.3), {key}) == {key: ["create", "update", "destroy"]}
 
 
 def test_subscribers_lists_the_sockets_of_every_process(cluster: Cluster) -> None:
@@ -176,29 +177,27 @@ def test_subscribers_lists_the_sockets_of_every_process(cluster: Cluster) -> Non
 
 
 def test_subscribers_is_incomplete_while_a_killed_process_counts_then_complete_over_the_living(
-    cluster: Cluster,
+    cluster: Cluster, fourth: LiveServer
 ) -> None:
     room = uuid.uuid4().hex
     a = cluster.servers[0]
-    with cluster.another_process() as doomed, Client(a.url) as on_a:
-        on_doomed = Client(doomed.url)
-        for client in (on_a, on_doomed):
+    with Client(a.url) as on_a:
+        on_fourth = Client(fourth.url)
+        for client in (on_a, on_fourth):
             assert client.get(f"/cluster/listen/{room}").body == {"listening": True}
         listed = call(a, "GET", f"/cluster/listeners/{room}")
-        assert listed == {"sids": sorted([on_a.sid, on_doomed.sid]), "complete": True}
+        assert listed == {"sids": sorted([on_a.sid, on_fourth.sid]), "complete": True}
 
-        doomed.process.kill()  # SIGKILL: no goodbye
-        doomed.process.wait(timeout=10)
-        on_doomed.sio.disconnect()
+        fourth.process.kill()  # SIGKILL: no goodbye
+        fourth.process.wait(timeout=10)
+        on_fourth.sio.disconnect()
         # The dead process is still counted: the answer comes after the
         # timeout (the request's own timeout is the hang guard), incomplete.
         listed = call(a, "GET", f"/cluster/listeners/{room}", timeout=0.5)
         assert listed == {"sids": [on_a.sid], "complete": False}
         # Once its heartbeat expired, the living processes make a whole answer.
-        for _ in range(100):
-            listed = call(a, "GET", f"/cluster/listeners/{room}", timeout=0.5)
-            if listed["complete"]:
-                break
+        assert cluster.forgotten(fourth)
+        listed = call(a, "GET", f"/cluster/listeners/{room}", timeout=0.5)
         assert listed == {"sids": [on_a.sid], "complete": True}
         # The other processes' sockets were not disturbed.
         assert on_a.get("/cluster/me").status_code == 200
@@ -263,26 +262,39 @@ def test_an_unknown_socket_id_gets_the_same_answer_with_and_without_a_queue(
 
 
 EMITTER_SCRIPT = """
-import sys, json
+import sys
 from flask_sockpub import SockPub
 from tests.apps.cluster import User
 
-queue, channel, style, room, key = sys.argv[1:]
-emitter = SockPub.emitter(queue, event_style=style, channel=channel)
-emitter.broadcast(room, {"hello": "from a worker"}, event="news")
-users = emitter.model(User)
-users.publish_create({"id": int(key), "name": "made by a worker"})
-users.publish_update(int(key), {"name": "changed by a worker"})
-users.publish_destroy(int(key))
+queue, channel, room, key = sys.argv[1:]
+for style in ("message", "model"):
+    emitter = SockPub.emitter(queue, event_style=style, channel=channel)
+    emitter.broadcast(room, {"hello": style}, event="news")
+    users = emitter.model(User)
+    users.publish_create({"id": int(key), "name": "made by a worker"})
+    users.publish_update(int(key), {"name": "changed by a worker"})
+    users.publish_destroy(int(key))
 """
 
 
-@pytest.mark.parametrize("style", ["message", "model"])
-def test_an_emitter_in_a_plain_process_reaches_subscribers_on_every_process(
-    cluster: Cluster, style: str
+def test_an_emitter_in_a_plain_process_reaches_subscribers_on_every_process_in_both_styles(
+    cluster: Cluster,
 ) -> None:
     room = uuid.uuid4().hex
     key = 10_000_000 + uuid.uuid4().int % 1_000_000  # an id no row has: nothing is loaded
+    created = {"id": key, "name": "made by a worker"}
+    updated = {"name": "changed by a worker"}
+    expected = [
+        ("news", {"hello": "message"}),
+        ("message", {"model": "user", "verb": "create", "id": key, "data": created}),
+        ("message", {"model": "user", "verb": "update", "id": key, "data": updated}),
+        ("message", {"model": "user", "verb": "destroy", "id": key}),
+        ("news", {"hello": "model"}),
+        ("user", {"verb": "created", "id": key, "data": created}),
+        ("user", {"verb": "updated", "id": key, "data": updated}),
+        ("user", {"verb": "destroyed", "id": key}),
+    ]
+    root = Path(__file__).resolve().parent.parent
     with ExitStack() as stack:
         clients = [stack.enter_context(Client(server.url)) for server in cluster.servers]
         inboxes = [Inbox(client, "news", "message", "user") for client in clients]
@@ -290,57 +302,15 @@ def test_an_emitter_in_a_plain_process_reaches_subscribers_on_every_process(
             assert client.get(f"/cluster/listen/{room}").body == {"listening": True}
             assert client.get("/user", {"limit": 1}).status_code == 200
         subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                EMITTER_SCRIPT,
-                cluster.queue,
-                cluster.channel,
-                style,
-                room,
-                str(key),
-            ],
+            [sys.executable, "-c", EMITTER_SCRIPT, cluster.queue, cluster.channel, room, str(key)],
             check=True,
             timeout=60,
-            cwd=Path(__file__).resolve().parent.parent,
-            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
         )
-        if style == "message":
-            expected = [
-                ("news", {"hello": "from a worker"}),
-                (
-                    "message",
-                    {
-                        "model": "user",
-                        "verb": "create",
-                        "id": key,
-                        "data": {"id": key, "name": "made by a worker"},
-                    },
-                ),
-                (
-                    "message",
-                    {
-                        "model": "user",
-                        "verb": "update",
-                        "id": key,
-                        "data": {"name": "changed by a worker"},
-                    },
-                ),
-                ("message", {"model": "user", "verb": "destroy", "id": key}),
-            ]
-        else:
-            expected = [
-                ("news", {"hello": "from a worker"}),
-                (
-                    "user",
-                    {"verb": "created", "id": key, "data": {"id": key, "name": "made by a worker"}},
-                ),
-                ("user", {"verb": "updated", "id": key, "data": {"name": "changed by a worker"}}),
-                ("user", {"verb": "destroyed", "id": key}),
-            ]
         for inbox in inboxes:
-            inbox.wait(4)
+            inbox.wait(len(expected))
             assert [tuple(item) for item in inbox.quiet(0.2)] == expected
-        # The destroy emptied the instance room on every process.
+        # Each destroy emptied the instance room on every process.
         listed = call(cluster.servers[0], "GET", "/cluster/user-subscribers", id=key)
         assert listed == {"sids": [], "complete": True}

@@ -4,7 +4,7 @@ Served by ``live_server("tests.apps.cluster:create_app", env=...)`` once per
 process. The environment gives the queue and the database the processes share:
 ``FLASK_SOCKPUB_MESSAGE_QUEUE``, ``FLASK_SOCKPUB_QUEUE_CHANNEL``,
 ``FLASK_SOCKPUB_HEARTBEAT_INTERVAL`` ... (read by ``from_prefixed_env``) and
-``SOCKPUB_TEST_DATABASE`` (an SQLite file). Without them it is one process on
+``SOCKPUB_TEST_DATABASE`` (an SQLite file made by :func:`create_database`). Without them it is one process on
 an in-memory database, for the same views without a queue.
 """
 
@@ -32,6 +32,16 @@ class User(PubSub, db.Model):  # type: ignore[name-defined,misc]
     name = db.Column(db.String(80), nullable=False)
 
 
+def create_database(path: str) -> None:
+    """Make the SQLite file the processes share, before they start (at once)."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    db.metadata.create_all(engine)
+    with engine.connect() as connection:
+        # Readers never wait for the writer of another process.
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    engine.dispose()
+
+
 def create_app(**config: Any) -> Flask:
     app = Flask(__name__)
     database = os.environ.get("SOCKPUB_TEST_DATABASE")
@@ -46,11 +56,9 @@ def create_app(**config: Any) -> Flask:
     db.init_app(app)
     sockpub = SockPub(app, db=db)
     sockpub.blueprint(User)
-    with app.app_context():
-        db.create_all()
-        if database:
-            # Readers never wait for the writer of another process.
-            db.session.execute(sa.text("PRAGMA journal_mode=WAL"))
+    if not database:
+        with app.app_context():
+            db.create_all()
 
     def arguments() -> dict[str, Any]:
         return request.get_json(silent=True) or {}
