@@ -29,6 +29,7 @@ is not disturbed.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -191,13 +192,23 @@ class Cluster:
             )
         self.send("hello")
         self.server.start_background_task(self._beat)
+        # A process that ends normally (a CLI command, a server stopping)
+        # is forgotten at once rather than at its heartbeat's expiry.
+        atexit.register(self.stop)
         return listening
 
     def stop(self) -> None:
-        """Say goodbye: the others stop counting this process at once, not at its heartbeat's expiry."""
+        """Stop beating and say goodbye: the others stop counting this process at once.
+
+        Run at the interpreter's exit; a server draining before it stops may
+        call it earlier.
+        """
         if not self._stopped:
             self._stopped = True
-            self.send("goodbye")
+            try:
+                self.send("goodbye")
+            except Exception:  # at exit, the queue may be gone already
+                logger.warning("could not say goodbye on the message queue", exc_info=True)
 
     def _beat(self) -> None:
         while not self._stopped:
