@@ -30,6 +30,7 @@ changes what this module relies on.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -194,7 +195,6 @@ class QueueHooks:
     #: Called with each decoded message, in the queue's order; returns whether
     #: it was SockPub's.
     take_message: Callable[[dict[str, Any]], bool] | None = None
-    json: Any
     host_id: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -206,7 +206,8 @@ class QueueHooks:
             data = message
             if not isinstance(message, dict):
                 try:
-                    data = self.json.loads(message)
+                    # The server's JSON module; python-socketio before 5.15 has none.
+                    data = getattr(self, "json", json).loads(message)
                 except Exception:  # python-socketio ignores what is not JSON; so do we
                     yield message
                     continue

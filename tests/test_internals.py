@@ -216,14 +216,20 @@ def test_an_own_emit_is_published_and_applied_when_the_queue_delivers_it(
     assert delivered == [("news", {"n": 1}, "/", "lobby")]
 
 
+def emitted_elsewhere(event: str, data: Any, room: str | None) -> dict[str, Any]:
+    """The message another process's manager publishes for an emit."""
+    elsewhere = LoopbackQueue()
+    elsewhere.emit(event, data, namespace="/", room=room)
+    [message] = elsewhere.published
+    return message
+
+
 def test_another_process_emit_reaches_python_socketio_decoded_once(
     delivered: list[tuple[Any, ...]],
 ) -> None:
     queue = LoopbackQueue()
     socketio.Server(client_manager=queue, async_mode="threading")
-    other = {"method": "emit", "event": "news", "data": [{"n": 2}], "binary": False,
-             "namespace": "/", "room": "lobby", "skip_sid": None, "callback": None,
-             "host_id": "another process"}  # fmt: skip
+    other = emitted_elsewhere("news", {"n": 2}, "lobby")
     queue.incoming = [json.dumps(other).encode(), other]  # Redis gives bytes, kombu may give dicts
     queue._thread()
     assert delivered == [("news", {"n": 2}, "/", "lobby")] * 2
@@ -239,8 +245,7 @@ def test_messages_taken_by_the_hook_never_reach_python_socketio(
         message.get("method") == "ours" and not taken.append(message)
     )
     ours = {"method": "ours", "host_id": "another process"}
-    emit = {"method": "emit", "event": "news", "data": [1], "namespace": "/", "room": None,
-            "host_id": "another process"}  # fmt: skip
+    emit = emitted_elsewhere("news", 1, None)
     queue.incoming = [json.dumps(ours), "not json", json.dumps(emit)]
     queue._thread()
     assert taken == [ours]
