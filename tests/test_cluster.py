@@ -22,9 +22,11 @@ from typing import Any
 import pytest
 import requests
 
+from flask_sockpub import Socket, Subscribers
 from flask_sockpub.client import Client
+from flask_sockpub.state import app_state
 from flask_sockpub.testing import Inbox, LiveServer, Received, live_servers
-from tests.apps.cluster import create_app, create_database
+from tests.apps.cluster import User, create_app, create_database
 
 APP = "tests.apps.cluster:create_app"
 
@@ -314,3 +316,19 @@ def test_an_emitter_in_a_plain_process_reaches_subscribers_on_every_process_in_b
         # Each destroy emptied the instance room on every process.
         listed = call(cluster.servers[0], "GET", "/cluster/user-subscribers", id=key)
         assert listed == {"sids": [], "complete": True}
+
+
+def test_one_process_answers_subscribers_completely_as_a_list_of_sockets() -> None:
+    app = create_app()
+    state = app_state(app)
+    socket = state.sockpub.test_client(app)
+    room = "lobby"
+    assert socket.get(f"/cluster/listen/{room}").body == {"listening": True}
+    assert socket.get("/user").status_code == 200
+    with app.app_context():
+        for found in (state.sockpub.subscribers(room), User.subscribers()):
+            assert isinstance(found, Subscribers) and found.complete
+            assert found == [Socket(state.server, socket.sid or "")]
+            assert [member.id for member in found] == [socket.sid]
+    assert socket.get("/cluster/listeners/lobby").body == {"sids": [socket.sid], "complete": True}
+    socket.disconnect()
