@@ -407,11 +407,23 @@ class Rooms:
     ``subscribers`` go through it.
     """
 
-    def __init__(self, server: socketio.Server, event_style: str, cluster: Cluster | None) -> None:
+    def __init__(
+        self,
+        server: socketio.Server,
+        event_style: str,
+        cluster: Cluster | None,
+        *,
+        alone: bool = True,
+    ) -> None:
         self.server = server
         self.event_style = event_style
-        #: This process's place among the others; ``None`` without a queue.
+        #: This process's place among the others; ``None`` without a queue
+        #: SockPub extends.
         self.cluster = cluster
+        #: Whether this process is the only one (no message queue at all): its
+        #: own answers are complete. On a queue SockPub does not extend
+        #: (Kafka, ZeroMQ), the other processes cannot be asked.
+        self.alone = alone
 
     def emit(
         self, event: str, data: Any, rooms: Sequence[str], skip_sid: str | None = None
@@ -460,6 +472,7 @@ class Rooms:
         """The sockets in ``room`` on every live process, and whether all of them answered in time."""
         if self.cluster is None:
             return Subscribers(
-                [Socket(self.server, sid, NAMESPACE) for sid in members(self.server, room)]
+                [Socket(self.server, sid, NAMESPACE) for sid in members(self.server, room)],
+                complete=self.alone,
             )
         return self.cluster.members(room, timeout)

@@ -9,6 +9,7 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask
+from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
 from .blueprints.routes import crud_blueprint
@@ -142,7 +143,12 @@ class SockPub:
                 max_payload=max_payload,
                 max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
                 event_style=event_style,
-                rooms=Rooms(server, event_style, cluster),
+                rooms=Rooms(
+                    server,
+                    event_style,
+                    cluster,
+                    alone=not isinstance(server.manager, PubSubManager),
+                ),
             ),
         )
 
