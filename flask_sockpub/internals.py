@@ -190,6 +190,10 @@ class QueueHooks:
       the others go on decoded (``_thread`` accepts dicts);
     * ``_publish`` is serialised by a lock: the kombu manager shares one
       connection between every thread that publishes, which AMQP does not allow.
+
+    There is no public-API path for this: outside :data:`TESTED` the hooks are
+    used all the same (the warning at import says the versions are untested),
+    and ``tests/test_internals.py`` says whether they still hold.
     """
 
     #: Called with each decoded message, in the queue's order; returns whether
