@@ -13,6 +13,22 @@ from typing import Any
 #: ``amqp://...``, anything Flask-SocketIO accepts). ``None``: one process.
 MESSAGE_QUEUE: str | None = None
 
+#: The channel (Redis) or exchange (AMQP) name on the message queue. Every
+#: process of one app, and its emitters, use the same; two apps sharing one
+#: queue server use two. The default is Flask-SocketIO's.
+QUEUE_CHANNEL: str = "flask-socketio"
+
+#: Seconds between the heartbeats each server process sends on the queue.
+HEARTBEAT_INTERVAL: float = 5.0
+
+#: Seconds after its last heartbeat a silent process counts as gone: it is no
+#: longer waited for by ``subscribers()``.
+HEARTBEAT_EXPIRY: float = 15.0
+
+#: Seconds ``subscribers()`` and a subscribe of a socket held by another
+#: process wait for the other processes' answers, unless given ``timeout=``.
+CLUSTER_TIMEOUT: float = 2.0
+
 #: Origins allowed to open a socket besides the server's own: a list of origins,
 #: or ``"*"`` to allow any. ``None`` allows the server's own origin only.
 CORS_ALLOWED_ORIGINS: str | list[str] | None = None
@@ -38,6 +54,10 @@ DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
 
 DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MESSAGE_QUEUE": MESSAGE_QUEUE,
+    "SOCKPUB_QUEUE_CHANNEL": QUEUE_CHANNEL,
+    "SOCKPUB_HEARTBEAT_INTERVAL": HEARTBEAT_INTERVAL,
+    "SOCKPUB_HEARTBEAT_EXPIRY": HEARTBEAT_EXPIRY,
+    "SOCKPUB_CLUSTER_TIMEOUT": CLUSTER_TIMEOUT,
     "SOCKPUB_CORS_ALLOWED_ORIGINS": CORS_ALLOWED_ORIGINS,
     "SOCKPUB_EVENT_STYLE": EVENT_STYLE,
     "SOCKPUB_CLIENT_URL": CLIENT_URL,

@@ -9,12 +9,16 @@ from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask
+from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
+from .cluster import Cluster, Rooms, Subscribers, queue_manager
+from .emitter import Emitter
 from .errors import install_error_handler
 from .rooms.model_rooms import ModelRooms, model_rooms
+from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
@@ -22,7 +26,7 @@ from .serving.origins import origin_policy
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
-from .state import SockPubState, has_state, set_state
+from .state import SockPubState, app_state, has_state, set_state
 from .wire.packets import Packet
 
 if TYPE_CHECKING:
@@ -73,10 +77,16 @@ class SockPub:
 
         Reads these ``app.config`` keys, each optional (defaults in
         :mod:`flask_sockpub.config`): ``SOCKPUB_MESSAGE_QUEUE``,
+        ``SOCKPUB_QUEUE_CHANNEL``, ``SOCKPUB_HEARTBEAT_INTERVAL``,
+        ``SOCKPUB_HEARTBEAT_EXPIRY``, ``SOCKPUB_CLUSTER_TIMEOUT``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
+
+        With a message queue, the process starts listening to it here (and
+        waits until it hears itself, a few seconds at most), so it is part of
+        the cluster before it serves anything.
         """
         if has_state(app):
             raise RuntimeError(
@@ -98,6 +108,16 @@ class SockPub:
         self.socketio.init_app(app, **options)
         server = self.socketio.server
         register_handlers(self.socketio, server)
+        cluster = None
+        if isinstance(server.manager, internals.QueueHooks):
+            cluster = Cluster(
+                server,
+                server.manager,
+                heartbeat_interval=float(app.config["SOCKPUB_HEARTBEAT_INTERVAL"]),
+                heartbeat_expiry=float(app.config["SOCKPUB_HEARTBEAT_EXPIRY"]),
+                timeout=float(app.config["SOCKPUB_CLUSTER_TIMEOUT"]),
+            )
+            cluster.start()
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
         elif self.socketio.async_mode == "gevent" and find_spec("geventwebsocket") is not None:
@@ -125,6 +145,12 @@ class SockPub:
                 max_payload=max_payload,
                 max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
                 event_style=event_style,
+                rooms=Rooms(
+                    server,
+                    event_style,
+                    cluster,
+                    alone=not isinstance(server.manager, PubSubManager),
+                ),
             ),
         )
 
@@ -169,6 +195,20 @@ class SockPub:
         }
         options.update(self.socketio_options)
         options["async_mode"] = async_mode
+        channel = options.pop("channel", None) or app.config["SOCKPUB_QUEUE_CHANNEL"]
+        url = options.get("message_queue")
+        if url and "client_manager" not in options:
+            manager = queue_manager(url, channel)
+            if manager is None:
+                logger.warning(
+                    "SOCKPUB_MESSAGE_QUEUE %s: emits reach every process, but introduce, "
+                    "subscribers() and subscribing sockets held elsewhere need Redis or a "
+                    "kombu queue (RabbitMQ)",
+                    url.split(":", 1)[0],
+                )
+                options["channel"] = channel
+            else:
+                options["client_manager"] = manager
         return options
 
     def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -213,6 +253,38 @@ class SockPub:
         """
         self.socketio.disconnect_handlers.append(handler)
         return handler
+
+    def subscribers(self, room: str, timeout: float | None = None) -> Subscribers:
+        """The sockets in the room ``room`` of :func:`~flask_sockpub.listen`, on every server process.
+
+        Needs an app context. With a message queue every live process is asked
+        and the answer waits for them at most ``timeout`` seconds (default
+        ``SOCKPUB_CLUSTER_TIMEOUT``); its ``complete`` attribute says whether
+        all of them answered in time::
+
+            present = sockpub.subscribers("lobby", timeout=0.5)
+            if not present.complete:
+                logger.info("a server process did not answer; the list may be short")
+        """
+        return app_state().rooms.subscribers(user_room(room), timeout)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def emitter(
+        queue_url: str, *, event_style: str = "message", channel: str = config.QUEUE_CHANNEL
+    ) -> Emitter:
+        """A publisher for a process that runs no server: a worker, a CLI command, a cron job.
+
+        It puts on the queue exactly the messages an app's publish would, so
+        they reach subscribers on every server process::
+
+            emitter = SockPub.emitter("redis://127.0.0.1:6379/0")
+            emitter.broadcast("lobby", {"text": "maintenance at noon"})
+            emitter.model(User).publish_update(7, {"name": "Amanda"})
+
+        :param event_style: the apps' ``SOCKPUB_EVENT_STYLE``.
+        :param channel: the apps' ``SOCKPUB_QUEUE_CHANNEL``.
+        """
+        return Emitter(queue_url, event_style=event_style, channel=channel)
 
     def model(self, model: type[Any]) -> ModelRooms:
         """The model room methods for ``model``, a model without the :class:`~flask_sockpub.PubSub` mixin.

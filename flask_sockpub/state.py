@@ -30,6 +30,9 @@ class SockPubState:
     max_payload: int
     max_url_length: int
     event_style: str
+    #: Room operations as this process reaches them (a ``flask_sockpub.cluster.Rooms``):
+    #: its own sockets, and with a message queue every process's.
+    rooms: Any = None
 
 
 def app_state(app: Flask | None = None) -> SockPubState:

@@ -68,8 +68,8 @@ except OSError:
 PYEOF
 }
 
-wait_for_port() {  # wait_for_port PORT NAME
-  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
+wait_for_port() {  # wait_for_port PORT NAME [SECONDS]
+  for _ in $(seq 1 $((${3:-30} * 2))); do port_open "$1" && return 0; sleep 0.5; done
   die "$2 is not answering on 127.0.0.1:$1"
 }
 
@@ -81,6 +81,15 @@ ensure_redis() {
   as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for_port 6379 Redis
+}
+
+# RabbitMQ, for the cluster tests on AMQP (guest/guest on 127.0.0.1:5672).
+ensure_rabbitmq() {
+  port_open 5672 && return 0
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  say "starting RabbitMQ on 127.0.0.1:5672"
+  as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for_port 5672 RabbitMQ 120  # the Erlang VM takes a while to boot
 }
 
 ensure_postgres() {
