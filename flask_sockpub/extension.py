@@ -8,12 +8,13 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app
 
 from . import config, internals
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
 from .errors import install_error_handler
+from .identity import connect_login_signals, log_out_sockets, register_follow_route
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
@@ -22,6 +23,7 @@ from .serving.origins import origin_policy
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
+from .sockets import Socket
 from .state import SockPubState, has_state, set_state
 from .wire.packets import Packet
 
@@ -75,7 +77,8 @@ class SockPub:
         :mod:`flask_sockpub.config`): ``SOCKPUB_MESSAGE_QUEUE``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
-        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
+        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
         """
         if has_state(app):
@@ -110,6 +113,8 @@ class SockPub:
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
+        register_follow_route(app)
+        connect_login_signals()
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
         self.register_database_functions(app)
@@ -211,6 +216,29 @@ class SockPub:
         """
         self.socketio.disconnect_handlers.append(handler)
         return handler
+
+    def log_out_sockets(self, identity: Any, app: Flask | None = None) -> list[Socket]:
+        """Log out the sockets of ``identity`` (a user id, as the session holds it) on this process.
+
+        For cookie sessions, where a logout over HTTP cannot reach the
+        sockets' own copies of the session: each such socket's session is
+        cleared, it leaves every room, and its page is told (the browser SDK
+        sends its subscribing requests again, now anonymous)::
+
+            @app.post("/logout")
+            def logout():
+                user_id = current_user.get_id()
+                logout_user()
+                sockpub.log_out_sockets(user_id)
+                return {"user": None}
+
+        With server-side sessions a logout over HTTP already reaches the
+        sockets sharing that session; this call then only takes the rooms of
+        the user's other sessions' sockets.
+
+        :returns: the sockets logged out.
+        """
+        return log_out_sockets(app or current_app._get_current_object(), identity)  # type: ignore[attr-defined]
 
     def model(self, model: type[Any]) -> ModelRooms:
         """The model room methods for ``model``, a model without the :class:`~flask_sockpub.PubSub` mixin.

@@ -17,6 +17,16 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, has_app_context
 
+from .identity import (
+    CHANGED_KEY,
+    IDENTITY_CHANGED_HEADER,
+    ROTATED_KEY,
+    SESSION_FOLLOW_HEADER,
+    follow_url,
+    handshake_session_cookie,
+    session_cookie_header,
+    track_session,
+)
 from .sessions import keep_session_cookie, use_socket_session
 from .sockets import SUBSCRIBED_HEADER, Socket, mark_socket_request, subscribed_own_socket
 from .state import app_state
@@ -160,6 +170,14 @@ def dispatch(
                 close()
     status, headers = started
     keep_session_cookie(app, interface, connection, headers)
+    if not interface.keeps_session_on_socket:
+        track_session(app, connection, socket.id)
+    if environ.get(CHANGED_KEY):
+        headers = [*headers, (IDENTITY_CHANGED_HEADER, "1")]
+        set_cookie = session_cookie_header(app, headers) if environ.get(ROTATED_KEY) else None
+        if set_cookie is not None:
+            url = follow_url(app, handshake_session_cookie(app, connection), set_cookie)
+            headers.append((SESSION_FOLLOW_HEADER, url))
     if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body

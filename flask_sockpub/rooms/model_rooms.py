@@ -11,19 +11,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from werkzeug.local import LocalProxy
 
 from ..blueprints.coerce import TEXT, coerce, column_kind
 from ..model import identity_of, primary_key_of
-from ..serialize import json_safe, serialize
+from ..serialize import json_safe, serialize, unproxied, without_hidden
 from ..sockets import Socket, as_socket
 from ..state import app_state
 from . import messages
+from .authorization import (
+    Authorize,
+    allows,
+    forget_admissions,
+    introduce_admitted,
+    note_admission,
+)
 from .membership import copy_members, emit, empty_room, enter, leave, members
 from .names import NAMESPACE, model_room
+
+if TYPE_CHECKING:
+    import socketio
 
 #: Where a model's ``ModelRooms`` is kept, on the class itself.
 _CACHE_ATTRIBUTE = "_sockpub_model_rooms"
@@ -83,6 +93,9 @@ class ModelRooms:
             self._key_python_type: type | None = column.type.python_type
         except NotImplementedError:
             self._key_python_type = None
+        #: The ``authorize`` hooks of the model's blueprints, by blueprint name.
+        #: Empty (the usual case): introductions copy the class room whole.
+        self.authorizers: dict[str, Authorize] = {}
 
     def __repr__(self) -> str:
         return f"<ModelRooms {self.identity}>"
@@ -105,6 +118,7 @@ class ModelRooms:
 
         :raises ValueError: no primary key, or one the column's type cannot hold.
         """
+        instance = unproxied(instance)
         if isinstance(instance, self.model):
             state = sa.inspect(instance)
             # The identity key needs no load, so it works on expired and deleted rows too.
@@ -173,7 +187,24 @@ class ModelRooms:
         if target is None:
             return False
         _check_namespace(target)
-        return all(enter(target.server, target, room) for room in rooms)
+        entered = all(enter(target.server, target, room) for room in rooms)
+        if instances is CLASS_ROOM and self.authorizers:
+            note_admission(target, self.identity, None)  # the view's own decision
+        return entered
+
+    def subscribe_authorized(self, socket: Socket, authorize: Authorize | None) -> bool:
+        """Subscribe ``socket`` to the class room if ``authorize`` lets it (``None``: no hook).
+
+        Blueprints join a socket this way, so that the instances introduced
+        to it later are asked about with the same hook.
+        """
+        if authorize is not None and not allows(authorize, socket, None):
+            return False
+        _check_namespace(socket)
+        entered = enter(socket.server, socket, self.room())
+        if self.authorizers:
+            note_admission(socket, self.identity, authorize)
+        return entered
 
     def unsubscribe(self, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
         """Take ``socket`` out of the class room, or out of the rooms of ``instances``.
@@ -185,11 +216,44 @@ class ModelRooms:
         target = as_socket(server, socket)
         if target is None:
             return False
+        if instances is CLASS_ROOM and target.environ is not None:
+            forget_admissions(target.environ, self.identity)
         return all(leave(target.server, target, room) for room in rooms)
 
     def introduce(self, id: Any, omit: Socket | str | None = None) -> None:
-        """Subscribe every socket of the class room (but ``omit``) to the room of ``id``."""
-        copy_members(app_state().server, self.room(), self.room(id), _socket_id(omit))
+        """Subscribe every socket of the class room (but ``omit``) to the room of ``id``.
+
+        A socket that joined the class room through a blueprint with
+        ``authorize`` joins only when the hook allows it the instance.
+        """
+        key = self.id_of(id)
+        self._introduce(app_state().server, key, id, _socket_id(omit))
+
+    def _introduce(
+        self, server: socketio.Server, key: Any, given: Any, skip_sid: str | None
+    ) -> None:
+        if not self.authorizers:
+            # The fast path: one table update for the whole class room.
+            copy_members(server, self.room(), self.room(key), skip_sid)
+            return
+        loaded: list[Any] = []
+
+        def instance() -> Any:
+            if not loaded:
+                loaded.append(self._instance(key, given))
+            return loaded[0]
+
+        introduce_admitted(server, self.identity, self.room(), self.room(key), skip_sid, instance)
+
+    def _instance(self, key: Any, given: Any) -> Any:
+        """The instance an authorize hook is asked about: the one given, else the row loaded."""
+        given = unproxied(given)
+        if isinstance(given, self.model):
+            return given
+        db = app_state().sockpub.db
+        if db is None:
+            return None
+        return db.session.get(self.model, key)
 
     # Publishing
 
@@ -209,7 +273,7 @@ class ModelRooms:
         # and copying the room's table is cheap next to sending to every member
         # (under threading the send hands each socket's packet to its thread,
         # which then competes with the copy).
-        copy_members(state.server, self.room(), self.room(key), skip)
+        self._introduce(state.server, key, values, skip)
         emit(state.server, event, payload, [self.room()], skip)
 
     def publish_update(
@@ -272,10 +336,11 @@ class ModelRooms:
         return [Socket(server, sid, NAMESPACE) for sid in members(server, self.room(id))]
 
     def _data(self, values: Any) -> dict[str, Any]:
+        values = unproxied(values)
         if isinstance(values, self.model):
             return serialize(values)
         if isinstance(values, Mapping):
-            return json_safe(values, self.identity)  # type: ignore[no-any-return]
+            return json_safe(without_hidden(self.model, values), self.identity)  # type: ignore[no-any-return]
         raise TypeError(
             f"values must be a {self.model.__name__} or a dict, not {type(values).__name__}"
         )
