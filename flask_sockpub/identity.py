@@ -294,14 +294,17 @@ def follow_session(token: str) -> Response:
     origin = request.headers.get("Origin")
     if origin is not None and origin not in own_origins(request.environ):
         abort(403, "a session can only be followed from the server's own pages")
-    with _lock:
-        found = app_state(app).session_follows.pop(token, None)
+    follows = app_state(app).session_follows
+    found = follows.get(token)
     if found is None or found[0] < time.monotonic():
         abort(404, "unknown or expired session token")
     _, rotated_from, set_cookie = found
     name = app.session_interface.get_cookie_name(app)
     if request.cookies.get(name) != rotated_from:
         abort(403, "this session token belongs to another session")
+    with _lock:
+        if follows.pop(token, None) is None:
+            abort(404, "unknown or expired session token")  # followed meanwhile
     response = Response(status=204)
     response.headers.add("Set-Cookie", set_cookie)
     response.headers["Cache-Control"] = "no-store"
