@@ -133,6 +133,9 @@ def identity_changed(app: Flask, environ: dict[str, Any], session_cookie: str | 
             target = Socket(state.server, sid, NAMESPACE)
             leave_every_room(target)
             tell_identity_changed(target)
+            connection = target.environ
+            if connection is not None:  # its next request needs not say it again
+                connection[LAST_IDENTITY_KEY] = environ.get(OPENED_IDENTITY_KEY)
 
 
 def leave_every_room(socket: Socket) -> None:

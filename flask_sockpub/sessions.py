@@ -35,6 +35,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionInterface, Sessi
 from .identity import (
     CHANGED_KEY,
     LAST_IDENTITY_KEY,
+    OPENED_IDENTITY_KEY,
     changed_since_opened,
     identity_changed,
     note_opened,
@@ -84,6 +85,17 @@ class SocketSessionInterface:
             else:
                 session = self.wrapped.open_session(app, request)
         note_opened(app, environ, session)
+        connection = _connection_of(environ)
+        if connection is not None and LAST_IDENTITY_KEY in connection:
+            # The session changed elsewhere since the socket's last request (a
+            # logout over HTTP, perhaps in another process): the rooms go now,
+            # before the view joins any under the new identity. A plain
+            # handler's socket is only known later: save_session sees it.
+            if connection[LAST_IDENTITY_KEY] != environ[OPENED_IDENTITY_KEY]:
+                if socket_of_request(environ) is not None:
+                    identity_changed(app, environ, None)
+                else:
+                    environ[OPENED_IDENTITY_KEY] = connection[LAST_IDENTITY_KEY]
         return session  # type: ignore[no-any-return]
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:

@@ -146,6 +146,26 @@ def test_server_side_logout_over_http_takes_the_rooms_of_that_sessions_open_sock
     assert socket.get("/inbox").status_code == 401
 
 
+def test_a_logout_the_process_did_not_see_takes_the_rooms_at_the_sockets_next_request(
+    redis_app: Flask,
+) -> None:
+    page = redis_app.test_client()
+    page.post("/login", json={"name": "alice"})
+    socket = socket_of(redis_app, page)
+    bystander = logged_in(redis_app, "alice")
+    socket.get("/inbox")
+    bystander.get("/inbox")
+    # As if another process answered the logout: this one's map does not know.
+    redis_app.extensions["sockpub"].sockets_by_session.clear()
+    page.post("/logout")
+    answer = socket.get("/public")
+    redis_app.test_client().post("/inbox/alice", json={"text": "after logout"})
+    redis_app.test_client().post("/public/say", json={"text": "public"})
+    assert texts(socket) == ["public"]
+    assert texts(bystander) == ["after logout"]
+    assert answer.headers[IDENTITY_CHANGED_HEADER] == "1"
+
+
 def test_with_cookie_sessions_log_out_sockets_reaches_the_users_sockets(app: Flask) -> None:
     page = app.test_client()
     page.post("/login", json={"name": "alice"})

@@ -73,7 +73,7 @@ export class SockpubSocket {
     raw.on('connect_error', (error) => this._failedToConnect(error));
     raw.onAny((event, ...args) => {
       if (event === IDENTITY_EVENT) {
-        this._identityChanged(null);
+        this._identityChanged();
       } else {
         this._fire(event, ...args);
       }
@@ -233,8 +233,6 @@ export class SockpubSocket {
       // Before anything else: the page's next HTTP request must carry the new session.
       this._followSession(follow).catch((error) => this._log(`could not follow the rotated session: ${error}`));
     }
-    const identityChanged = Boolean(jwr.header(IDENTITY_CHANGED_HEADER));
-    if (identityChanged) this._identityChanged(request);
     if (request.method === 'get') {
       if (jwr.header(SUBSCRIBED_HEADER)) {
         this._subscriptions.set(request.key, request);
@@ -243,15 +241,15 @@ export class SockpubSocket {
       }
     }
     this._settle(request, jwr);
+    if (jwr.header(IDENTITY_CHANGED_HEADER)) this._identityChanged();
   }
 
   // The server took the socket out of every room: subscribe again as the new
-  // identity, by sending each subscribing request again (but `answered`, the
-  // request whose answer said so). Their callbacks get the new answers.
-  _identityChanged(answered) {
+  // identity, by sending each subscribing request again (the one whose answer
+  // said so too: joining again is harmless). Their callbacks get the new answers.
+  _identityChanged() {
     let resubscribed = 0;
     for (const request of [...this._subscriptions.values()]) {
-      if (answered && request.key === answered.key) continue;
       if (this.isConnected()) {
         this._send(request, { resubscription: true });
         resubscribed += 1;
