@@ -266,7 +266,9 @@ class SockPub:
             ``destroy`` exist (default: all).
         :param read_only: attributes shown but never written by clients.
         :param hidden: attributes never shown, filtered, sorted, written, nor
-            sent in any message.
+            sent in any message; hidden for the model, so no message or
+            answer about it carries them, whoever sends it (the model's own
+            ``__sockpub_hidden__`` are added).
         :param page_size: records per page when the client sends no ``limit`` (30).
         :param max_limit: the largest ``limit`` honoured (1,000).
         :param query: a function returning the base ``select()`` for the current
@@ -275,6 +277,10 @@ class SockPub:
             the class room.
         :param authorize: ``authorize(socket, instance) -> bool``: may this
             socket subscribe to this instance (``None``: to the class room).
+            Asked wherever a socket gains a room: list and get, and the
+            introductions of ``publish_create`` and ``introduce`` for sockets
+            this blueprint let into the class room (then in that socket's own
+            request context).
         :param decorators: decorators for every view, or a dict of them per action.
         :param mirror: send the requesting socket its own create/update/destroy messages.
         :param shortcuts: add Sails' ``GET /user/create?name=x``,

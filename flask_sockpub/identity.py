@@ -120,12 +120,13 @@ def identity_changed(app: Flask, environ: dict[str, Any], session_cookie: str | 
     :param session_cookie: the session cookie of an HTTP request with
         server-side sessions, whose sockets are reached; ``None`` otherwise.
     """
-    environ[CHANGED_KEY] = True
     socket = request_socket(environ)
     if socket is not None:
         leave_every_room(socket)
         if socket_of_request(environ) is None:
             tell_identity_changed(socket)  # a plain handler: no JWR to say it
+        else:
+            environ[CHANGED_KEY] = True  # the JWR says it
         return
     if session_cookie is not None:
         state = app_state(app)
