@@ -263,12 +263,17 @@ def _connected_sids(server: socketio.Server) -> Iterable[str]:
 # Following a rotated session over HTTP
 
 
-def follow_url(app: Flask, rotated_from: str | None, set_cookie: str) -> str:
+def follow_url(app: Flask, rotated_from: str | None, set_cookie: str) -> str | None:
     """A one-time URL whose POST answers with ``set_cookie`` (the rotated session's cookie).
+
+    ``None`` when ``SOCKPUB_SESSION_FOLLOW_URL`` is ``None``: the app offers none.
 
     Only a request carrying ``rotated_from`` (the session cookie of the page
     that opened the socket), from the server's own origin, gets it.
     """
+    base = app.config.get("SOCKPUB_SESSION_FOLLOW_URL")
+    if not base:
+        return None
     follows = app_state(app).session_follows
     now = time.monotonic()
     token = secrets.token_urlsafe(24)
@@ -277,7 +282,7 @@ def follow_url(app: Flask, rotated_from: str | None, set_cookie: str) -> str:
             if expires < now:
                 follows.pop(key, None)
         follows[token] = (now + FOLLOW_TTL, rotated_from, set_cookie)
-    return f"{app.config['SOCKPUB_SESSION_FOLLOW_URL'].rstrip('/')}/{token}"
+    return f"{base.rstrip('/')}/{token}"
 
 
 def register_follow_route(app: Flask) -> None:

@@ -177,7 +177,8 @@ def dispatch(
         set_cookie = session_cookie_header(app, headers) if environ.get(ROTATED_KEY) else None
         if set_cookie is not None:
             url = follow_url(app, handshake_session_cookie(app, connection), set_cookie)
-            headers.append((SESSION_FOLLOW_HEADER, url))
+            if url is not None:
+                headers.append((SESSION_FOLLOW_HEADER, url))
     if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body
