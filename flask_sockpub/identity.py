@@ -70,8 +70,6 @@ FOLLOW_TTL = 60.0
 OPENED_IDENTITY_KEY = "sockpub.identity"
 #: Request environ key set when the identity changed during the request.
 CHANGED_KEY = "sockpub.identity_changed"
-#: Request environ key set when a socket request rotated its session id.
-ROTATED_KEY = "sockpub.rotated"
 #: Connection environ key: the socket's identity as last seen.
 LAST_IDENTITY_KEY = "sockpub.last_identity"
 #: Connection environ key: the session cookie value under which the socket is tracked.
@@ -268,8 +266,8 @@ def follow_url(app: Flask, rotated_from: str | None, set_cookie: str) -> str | N
 
     ``None`` when ``SOCKPUB_SESSION_FOLLOW_URL`` is ``None``: the app offers none.
 
-    Only a request carrying ``rotated_from`` (the session cookie of the page
-    that opened the socket), from the server's own origin, gets it.
+    Only a request carrying ``rotated_from`` (the page's session cookie,
+    which the socket's request carried), from the server's own origin, gets it.
     """
     base = app.config.get("SOCKPUB_SESSION_FOLLOW_URL")
     if not base:
@@ -330,17 +328,39 @@ def session_cookie_header(app: Flask, headers: list[tuple[str, str]]) -> str | N
 
 
 def rotate(interface: Any, session: SessionMixin, environ: dict[str, Any], app: Flask) -> None:
-    """Give a logged-in server-side session a new id (against fixation), when the interface can."""
+    """Give a logged-in server-side session a new id (against fixation), when the interface can.
+
+    The page follows: see :func:`rotated_session`.
+    """
     regenerate = getattr(interface, "regenerate", None)
     if regenerate is None or not session:
         return
     regenerate(session)
-    environ[ROTATED_KEY] = True
 
 
-def handshake_session_cookie(app: Flask, connection: dict[str, Any]) -> str | None:
-    """The session cookie the socket's handshake carried: the page's, when the socket was opened."""
-    header = connection.get("HTTP_COOKIE")
-    if not header:
+def rotated_session(
+    app: Flask, environ: dict[str, Any], connection: dict[str, Any], headers: list[tuple[str, str]]
+) -> tuple[str, str] | None:
+    """``(the cookie it replaced, the new Set-Cookie)`` when a socket request moved the page's session to a new id.
+
+    The page shares the socket's session when its handshake carried one; a
+    request that answers with another session id than it carried (SockPub's
+    rotation at a login, or the app's own ``regenerate``) moved it, and the
+    page must follow (:func:`follow_url`). A socket opened without a session
+    cookie has a session of its own, which the page never follows.
+    """
+    name = app.session_interface.get_cookie_name(app)
+    handshake = connection.get("HTTP_COOKIE")
+    if not handshake or parse_cookie(handshake).get(name) is None:
         return None
-    return parse_cookie(header).get(app.session_interface.get_cookie_name(app))
+    set_cookie = session_cookie_header(app, headers)
+    if set_cookie is None:
+        return None
+    pair, _, attributes = set_cookie.partition(";")
+    value = pair.partition("=")[2].strip()
+    if not value or "max-age=0" in attributes.replace(" ", "").lower():
+        return None  # deleted: the page's session is gone too, nothing to follow
+    carried = parse_cookie(environ.get("HTTP_COOKIE", "")).get(name)
+    if carried is None or carried == value:
+        return None
+    return carried, set_cookie

@@ -20,11 +20,9 @@ from flask import Flask, has_app_context
 from .identity import (
     CHANGED_KEY,
     IDENTITY_CHANGED_HEADER,
-    ROTATED_KEY,
     SESSION_FOLLOW_HEADER,
     follow_url,
-    handshake_session_cookie,
-    session_cookie_header,
+    rotated_session,
     track_session,
 )
 from .sessions import keep_session_cookie, use_socket_session
@@ -172,13 +170,12 @@ def dispatch(
     keep_session_cookie(app, interface, connection, headers)
     if not interface.keeps_session_on_socket:
         track_session(app, connection, socket.id)
+        rotated = rotated_session(app, environ, connection, headers)
+        url = follow_url(app, *rotated) if rotated is not None else None
+        if url is not None:
+            headers = [*headers, (SESSION_FOLLOW_HEADER, url)]
     if environ.get(CHANGED_KEY):
         headers = [*headers, (IDENTITY_CHANGED_HEADER, "1")]
-        set_cookie = session_cookie_header(app, headers) if environ.get(ROTATED_KEY) else None
-        if set_cookie is not None:
-            url = follow_url(app, handshake_session_cookie(app, connection), set_cookie)
-            if url is not None:
-                headers.append((SESSION_FOLLOW_HEADER, url))
     if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body

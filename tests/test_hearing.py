@@ -299,3 +299,18 @@ def test_a_login_over_a_socket_rotates_the_session_and_the_page_follows(redis_ap
     assert victim.get("/cookie").json["cookie"] != planted
     assert victim.post(follow).status_code == 404
     assert socket.get("/me").body == {"user": "victim"}
+
+
+def test_a_session_the_app_rotates_over_a_socket_is_followed_by_the_page(redis_app: Flask) -> None:
+    page = redis_app.test_client()
+    page.post("/login", json={"name": "grace"})
+    socket = socket_of(redis_app, page)
+    bystander = logged_in(redis_app, "mallory")
+    rotated = socket.post("/rotate")
+    assert bystander.get("/me").body == {"user": "mallory"}
+    # The old id is gone: the page is logged out until it follows.
+    assert page.get("/me").json == {"user": None}
+    assert page.post(rotated.headers[SESSION_FOLLOW_HEADER]).status_code == 204
+    assert page.get("/me").json == {"user": "grace"}
+    assert socket.get("/me").body == {"user": "grace"}
+    assert IDENTITY_CHANGED_HEADER not in rotated.headers

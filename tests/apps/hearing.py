@@ -119,6 +119,11 @@ def create_app(**config: Any) -> Flask:
         session.clear()
         return {"user": None}
 
+    @app.post("/rotate")
+    def rotate() -> Any:
+        app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+        return {"rotated": True}
+
     @app.get("/me")
     def me() -> Any:
         return {"user": who()}
