@@ -98,6 +98,22 @@ def test_logout_over_a_socket_leaves_every_room_and_the_jwr_says_so(app: Flask) 
     assert texts(socket) == ["for bob"]
 
 
+def test_a_logout_in_a_plain_handler_leaves_every_room_and_the_socket_is_told(
+    app: Flask,
+) -> None:
+    socket = logged_in(app, "alice")
+    bystander = logged_in(app, "alice")
+    socket.get("/inbox")
+    bystander.get("/inbox")
+    assert socket.emit("plain_logout") == {"user": None}
+    told = events(socket)
+    app.test_client().post("/inbox/alice", json={"text": "after logout"})
+    assert texts(socket) == []
+    assert texts(bystander) == ["after logout"]
+    assert told == [IDENTITY_EVENT]
+    assert socket.get("/me").body == {"user": None}
+
+
 def test_a_request_that_keeps_the_identity_keeps_the_rooms(app: Flask) -> None:
     socket = logged_in(app, "alice")
     socket.get("/inbox")

@@ -72,22 +72,25 @@ class SocketIO(PlainHandlerHook):
             if scheme.lower() == "bearer" and token.strip():
                 auth = {"token": token.strip()}
         keep_auth(environ, auth)
-        app = environ["flask.app"]
-        if not session_interface(app).keeps_session_on_socket:
-            track_session(app, environ, sid)
+        answer = None
         try:
             for handler in self.connect_handlers:
                 if self.run_plain_handler(handler, "connect", "/", sid, environ, auth) is False:
                     return False
             namespace = self.server.namespace_handlers.get("/")
             if namespace is not None:
-                return namespace.trigger_event("connect", sid, environ, auth)  # type: ignore[no-any-return]
+                answer = namespace.trigger_event("connect", sid, environ, auth)
         except ConnectionRefusedError:
             raise
         except Exception:
             logger.exception("a connect handler failed; socket %s refused", sid)
             raise ConnectionRefusedError("internal server error") from None
-        return None
+        if answer is not False:
+            # Findable by its session from now on (a logout over HTTP reaches it).
+            app = environ["flask.app"]
+            if not session_interface(app).keeps_session_on_socket:
+                track_session(app, environ, sid)
+        return answer  # type: ignore[no-any-return]
 
     def disconnected(self, sid: str, reason: str | None = None) -> None:
         """python-socketio's disconnect handler: run the app's handlers.

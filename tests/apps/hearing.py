@@ -197,6 +197,11 @@ def create_app(**config: Any) -> Flask:
     def subscribe_accounts() -> Any:
         return {"subscribed": Account.subscribe()}
 
+    @sockpub.socketio.on("plain_logout")
+    def plain_logout() -> Any:
+        logout_user()
+        return {"user": who()}
+
     @app.get("/pages/<name>")
     def test_page(name: str) -> Any:
         return send_from_directory(PAGES, name)
