@@ -18,8 +18,9 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_sockpub.client import Client
 from flask_sockpub.identity import IDENTITY_CHANGED_HEADER, IDENTITY_EVENT, SESSION_FOLLOW_HEADER
-from flask_sockpub.testing import SocketTestClient
+from flask_sockpub.testing import Inbox, SocketTestClient, live_server
 from tests.apps.hearing import create_app, sockpub
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -219,6 +220,21 @@ def test_publish_create_introduces_only_the_sockets_authorize_lets_in(app: Flask
     bob_writer.put(f"/note/{key}", {"text": "bob's new plan"})
     assert messages(alice) == []
     assert [m["data"]["text"] for m in messages(bob_reader)] == ["bob's new plan"]
+
+
+def test_authorize_asked_for_introductions_on_a_real_server() -> None:
+    with live_server("tests.apps.hearing:served_app", async_mode="gevent") as server:
+        with Client(server.url) as alice, Client(server.url) as bob, Client(server.url) as bob2:
+            for socket, name in ((alice, "alice"), (bob, "bob"), (bob2, "bob")):
+                assert socket.post("/login", {"name": name}).body == {"user": name}
+            heard_by_alice, heard_by_bob = Inbox(alice), Inbox(bob)
+            alice.get("/note")
+            bob.get("/note")
+            key = bob2.post("/note", {"owner": "bob", "text": "plan"}).body["id"]
+            bob2.put(f"/note/{key}", {"text": "new plan"})
+            assert [m.data["verb"] for m in heard_by_bob.wait(2)] == ["create", "update"]
+            assert alice.get("/my/rooms").body == {"rooms": ["sockpub:model:note"]}
+            assert [m.data["verb"] for m in heard_by_alice.items] == ["create"]
 
 
 def test_introduce_asks_authorize(app: Flask) -> None:
