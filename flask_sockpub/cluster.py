@@ -42,7 +42,8 @@ from urllib.parse import urlparse
 import socketio
 
 from .internals import QueueHooks, publish_on_queue, start_queue_listener
-from .rooms.membership import copy_members, emit, empty_room, enter, is_present, leave, members
+from .rooms.authorization import introduce_here
+from .rooms.membership import emit, empty_room, enter, is_present, leave, members
 from .rooms.names import NAMESPACE
 from .sockets import Socket
 
@@ -343,7 +344,7 @@ class Cluster:
             self._peers.pop(message["host_id"], None)
 
     def _introduce(self, message: dict[str, Any]) -> None:
-        copy_members(self.server, message["source"], message["target"], message.get("skip"))
+        introduce_here(self.server, message["source"], message["target"], message.get("skip"))
 
     def _empty(self, message: dict[str, Any]) -> None:
         empty_room(self.server, message["room"], message.get("keep"))
@@ -434,7 +435,7 @@ class Rooms:
     def introduce(self, source: str, target: str, skip_sid: str | None = None) -> None:
         """Every socket of room ``source`` (but ``skip_sid``), on every process, joins room ``target``."""
         if self.cluster is None:
-            copy_members(self.server, source, target, skip_sid)
+            introduce_here(self.server, source, target, skip_sid)
         else:
             self.cluster.introduce(source, target, skip_sid)
 

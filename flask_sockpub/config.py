@@ -7,6 +7,7 @@ app, before) ``init_app`` runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 #: URL of the queue that joins several server processes (``redis://...``,
@@ -49,6 +50,15 @@ WEBSOCKET_COMPRESSION: bool = False
 #: Largest URL a socket request may carry, in characters (414 above it).
 MAX_URL_LENGTH: int = 8 * 1024
 
+#: A function of the session returning who it belongs to; when its value
+#: changes, the session's sockets leave their rooms. ``None``: Flask-Login's
+#: ``_user_id``.
+SESSION_IDENTITY: Callable[[Any], Any] | None = None
+
+#: Where the browser SDK follows a session rotated by a socket request (a
+#: one-time URL under it sets the page's cookie); ``None`` to not serve it.
+SESSION_FOLLOW_URL: str | None = "/sockpub/session"
+
 #: ``MAX_CONTENT_LENGTH`` given to apps that set none, for HTTP request bodies.
 DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
 
@@ -64,6 +74,8 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MAX_PAYLOAD": MAX_PAYLOAD,
     "SOCKPUB_WEBSOCKET_COMPRESSION": WEBSOCKET_COMPRESSION,
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
+    "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
+    "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
 }
 
 EVENT_STYLES = ("message", "model")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app
 from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
@@ -17,6 +17,7 @@ from .blueprints.textmatch import register_sqlite_lower
 from .cluster import Cluster, Rooms, Subscribers, queue_manager
 from .emitter import Emitter
 from .errors import install_error_handler
+from .identity import connect_login_signals, log_out_sockets, register_follow_route
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
@@ -26,6 +27,7 @@ from .serving.origins import origin_policy
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
+from .sockets import Socket
 from .state import SockPubState, app_state, has_state, set_state
 from .wire.packets import Packet
 
@@ -81,7 +83,8 @@ class SockPub:
         ``SOCKPUB_HEARTBEAT_EXPIRY``, ``SOCKPUB_CLUSTER_TIMEOUT``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
-        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
+        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -132,6 +135,8 @@ class SockPub:
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
+        register_follow_route(app)
+        connect_login_signals()
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
         self.register_database_functions(app)
@@ -286,6 +291,29 @@ class SockPub:
         """
         return Emitter(queue_url, event_style=event_style, channel=channel)
 
+    def log_out_sockets(self, identity: Any, app: Flask | None = None) -> list[Socket]:
+        """Log out the sockets of ``identity`` (a user id, as the session holds it) on this process.
+
+        For cookie sessions, where a logout over HTTP cannot reach the
+        sockets' own copies of the session: each such socket's session is
+        cleared, it leaves every room, and its page is told (the browser SDK
+        sends its subscribing requests again, now anonymous)::
+
+            @app.post("/logout")
+            def logout():
+                user_id = current_user.get_id()
+                logout_user()
+                sockpub.log_out_sockets(user_id)
+                return {"user": None}
+
+        With server-side sessions a logout over HTTP already reaches the
+        sockets sharing that session; this call then only takes the rooms of
+        the user's other sessions' sockets.
+
+        :returns: the sockets logged out.
+        """
+        return log_out_sockets(app or current_app._get_current_object(), identity)  # type: ignore[attr-defined]
+
     def model(self, model: type[Any]) -> ModelRooms:
         """The model room methods for ``model``, a model without the :class:`~flask_sockpub.PubSub` mixin.
 
@@ -312,7 +340,9 @@ class SockPub:
             ``destroy`` exist (default: all).
         :param read_only: attributes shown but never written by clients.
         :param hidden: attributes never shown, filtered, sorted, written, nor
-            sent in any message.
+            sent in any message; hidden for the model, so no message or
+            answer about it carries them, whoever sends it (the model's own
+            ``__sockpub_hidden__`` are added).
         :param page_size: records per page when the client sends no ``limit`` (30).
         :param max_limit: the largest ``limit`` honoured (1,000).
         :param query: a function returning the base ``select()`` for the current
@@ -321,6 +351,10 @@ class SockPub:
             the class room.
         :param authorize: ``authorize(socket, instance) -> bool``: may this
             socket subscribe to this instance (``None``: to the class room).
+            Asked wherever a socket gains a room: list and get, and the
+            introductions of ``publish_create`` and ``introduce`` for sockets
+            this blueprint let into the class room (then in that socket's own
+            request context).
         :param decorators: decorators for every view, or a dict of them per action.
         :param mirror: send the requesting socket its own create/update/destroy messages.
         :param shortcuts: add Sails' ``GET /user/create?name=x``,

@@ -20,6 +20,10 @@ SOCKET_KEY = "sockpub.socket"
 AUTH_KEY = "sockpub.auth"
 #: Virtual request environ key set when the request's own socket joined a room.
 SUBSCRIBED_KEY = "sockpub.subscribed"
+#: Connection environ key marking the environ as a socket's, for the request
+#: contexts pushed on it around plain handlers (and authorize hooks): SockPub's
+#: session interface then opens the socket's session there.
+CONNECTION_KEY = "sockpub.connection"
 #: JWR header (value ``"1"``) on the answer to a socket request that joined its
 #: own socket to a room: ``listen()`` or a model room ``subscribe()``. The
 #: browser SDK re-issues such GET requests after it reconnects.

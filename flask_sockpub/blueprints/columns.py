@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from ..model import primary_key_of
+from ..model import hidden_of, primary_key_of
 from .coerce import coerce, column_kind
 from .errors import FieldErrors
 
@@ -32,7 +32,9 @@ class InvalidBody(FieldErrors):
 class Columns:
     """What clients may see and write of one model, worked out once per blueprint.
 
-    :param hidden: attributes never serialised, filtered, sorted or written.
+    :param hidden: attributes never serialised, filtered, sorted or written
+        (the model's own ``__sockpub_hidden__``, and those of its blueprints
+        made before, are added).
     :param read_only: attributes shown but never written.
     """
 
@@ -54,6 +56,10 @@ class Columns:
         unknown = sorted((hidden | read_only) - columns.keys())
         if unknown:
             raise ValueError(f"{model.__name__} has no column attributes {', '.join(unknown)}")
+        # Hidden for the model (its declaration, blueprints made before) is
+        # hidden here too; the declaration may also name what only its
+        # serialiser makes.
+        hidden |= hidden_of(model) & columns.keys()
         if primary_key in hidden:
             raise ValueError(
                 f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden"

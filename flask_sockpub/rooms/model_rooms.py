@@ -18,10 +18,12 @@ from werkzeug.local import LocalProxy
 
 from ..blueprints.coerce import TEXT, coerce, column_kind
 from ..model import identity_of, primary_key_of
-from ..serialize import json_safe, serialize
+from ..serialize import json_safe, serialize, unproxied, without_hidden
 from ..sockets import Socket, as_socket
 from ..state import app_state
 from . import messages
+from .authorization import Authorize, allows, forget_admissions, note_admission, register_hooks
+from .membership import enter
 from .names import NAMESPACE, model_room
 
 if TYPE_CHECKING:
@@ -85,6 +87,9 @@ class ModelRooms:
             self._key_python_type: type | None = column.type.python_type
         except NotImplementedError:
             self._key_python_type = None
+        #: The ``authorize`` hooks of the model's blueprints, by blueprint name.
+        #: Empty (the usual case): introductions copy the class room whole.
+        self.authorizers: dict[str, Authorize] = {}
 
     def __repr__(self) -> str:
         return f"<ModelRooms {self.identity}>"
@@ -107,6 +112,7 @@ class ModelRooms:
 
         :raises ValueError: no primary key, or one the column's type cannot hold.
         """
+        instance = unproxied(instance)
         if isinstance(instance, self.model):
             state = sa.inspect(instance)
             # The identity key needs no load, so it works on expired and deleted rows too.
@@ -187,7 +193,36 @@ class ModelRooms:
         if target is None:
             return False
         _check_namespace(target)
-        return state.rooms.enter(target, rooms, timeout)  # type: ignore[no-any-return]
+        entered = bool(state.rooms.enter(target, rooms, timeout))
+        if instances is CLASS_ROOM and self.authorizers:
+            note_admission(target, self.identity, None)  # the view's own decision
+        return entered
+
+    def add_authorizer(self, name: str, authorize: Authorize) -> None:
+        """Keep blueprint ``name``'s ``authorize`` hook: introductions now ask it."""
+        self.authorizers[name] = authorize
+        register_hooks(self.identity, self)
+
+    def subscribe_authorized(self, socket: Socket, authorize: Authorize | None) -> bool:
+        """Subscribe ``socket`` (of this process) to the class room if ``authorize`` lets it.
+
+        Blueprints join a socket this way, so that the instances introduced
+        to it later are asked about with the same hook (``None``: no hook).
+        """
+        if authorize is not None and not allows(authorize, socket, None):
+            return False
+        _check_namespace(socket)
+        entered = enter(socket.server, socket, self.room())
+        if self.authorizers:
+            note_admission(socket, self.identity, authorize)
+        return entered
+
+    def instance_for_hooks(self, key_text: str) -> Any:
+        """The row an ``authorize`` hook is asked about when it joins an instance room; needs an app context."""
+        db = app_state().sockpub.db
+        if db is None:
+            return None
+        return db.session.get(self.model, self.id_of(key_text))
 
     def unsubscribe(
         self,
@@ -207,12 +242,16 @@ class ModelRooms:
         target = as_socket(state.server, socket)
         if target is None:
             return False
+        if instances is CLASS_ROOM and target.environ is not None:
+            forget_admissions(target.environ, self.identity)
         return state.rooms.leave(target, rooms, timeout)  # type: ignore[no-any-return]
 
     def introduce(self, id: Any, omit: Socket | str | None = None) -> None:
         """Subscribe every socket of the class room (but ``omit``) to the room of ``id``.
 
-        With a message queue, on every server process.
+        With a message queue, on every server process. A socket that joined
+        the class room through a blueprint with ``authorize`` joins only when
+        the hook allows it the instance.
         """
         self._introduce(app_state().rooms, id, omit)
 
@@ -324,10 +363,11 @@ class ModelRooms:
         publisher.emit(event, data, rooms, _socket_id(omit))
 
     def _data(self, values: Any) -> dict[str, Any]:
+        values = unproxied(values)
         if isinstance(values, self.model):
             return serialize(values)
         if isinstance(values, Mapping):
-            return json_safe(values, self.identity)  # type: ignore[no-any-return]
+            return json_safe(without_hidden(self.model, values), self.identity)  # type: ignore[no-any-return]
         raise TypeError(
             f"values must be a {self.model.__name__} or a dict, not {type(values).__name__}"
         )
