@@ -14,6 +14,7 @@ from flask import Blueprint, Flask
 from . import config
 from .blueprints import crud_blueprint
 from .browser import register_client_route
+from .cli import CrudBlueprint, sockpub_commands
 from .errors import install_error_handler
 from .nodelay import NoDelay
 from .origins import origin_policy
@@ -70,6 +71,8 @@ class SockPub:
         #: CRUD blueprints made by :meth:`blueprint`, registered on every app
         #: ``init_app`` sets up, including apps set up later.
         self.crud_blueprints: list[Blueprint] = []
+        #: The model and options of each of them, by blueprint name, for ``flask sockpub routes``.
+        self.crud_blueprint_models: dict[str, CrudBlueprint] = {}
         # The apps set up so far, so that a blueprint made after init_app is
         # registered too; weak, so a test's discarded app can go.
         self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -123,6 +126,7 @@ class SockPub:
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
+        app.cli.add_command(sockpub_commands)
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
         self._apps.add(app)
@@ -270,6 +274,9 @@ class SockPub:
             raise RuntimeError("blueprints need the database: create SockPub(db=db)")
         blueprint = crud_blueprint(self.db, model, url_prefix, **options)
         self.crud_blueprints.append(blueprint)
+        self.crud_blueprint_models[blueprint.name] = CrudBlueprint(
+            model, scoped=options.get("query") is not None, mirror=bool(options.get("mirror"))
+        )
         for app in self._apps:
             app.register_blueprint(blueprint)
         return blueprint
