@@ -39,7 +39,18 @@ def main(page_path: str, url: str = PLACEHOLDER_URL) -> int:
     page = read_page(Path(page_path).resolve())
     namespace = new_namespace()
     for block in page.blocks:
-        if block.language not in PYTHON or block.not_run is not None:
+        if block.not_run is not None:
+            continue
+        if block.language not in PYTHON:
+            # A block of another language may have Python checks, which read it in ``block_text``.
+            namespace["block_text"] = block.code
+            for after in block.after:
+                try:
+                    run(after.replace(PLACEHOLDER_URL, url), namespace, block, "after")
+                except BaseException:
+                    print(f"FAILED: the check of the block at {block.where}:\n{block.code}", file=sys.stderr)
+                    traceback.print_exc()
+                    return 1
             continue
         if block.fresh:
             namespace = new_namespace()

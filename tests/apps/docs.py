@@ -28,6 +28,7 @@ class User(PubSub, db.Model):  # type: ignore[name-defined,misc]
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(80), nullable=False)
     age = db.Column(db.Integer)
+    team = db.Column(db.String(20))
 
 
 class Todo(PubSub, db.Model):  # type: ignore[name-defined,misc]
