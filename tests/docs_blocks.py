@@ -23,6 +23,9 @@ to the code block that follows it (``after``: that precedes it)::
   (tests/browser/test_docs_examples.py) in a page of ``tests.apps.docs``,
   after the browser SDK; ``node`` runs a block with Node.js instead.
 - ``json`` blocks must parse.
+- A block of another language with a Python ``after`` check counts as run:
+  the check reads the block's text in ``block_text`` (HTTP requests sent,
+  answers compared).
 - Any other block (shell sessions, configuration, output, server starts)
   needs a ``not run`` comment with its reason; so does a Python or
   JavaScript block that cannot run. The docs test fails on a block that is
