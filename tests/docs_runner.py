@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from tests.docs_blocks import PLACEHOLDER_URL, PYTHON, Block, read_page
+from tests.docs_blocks import JAVASCRIPT, PLACEHOLDER_URL, PYTHON, Block, read_page
 
 
 def new_namespace() -> dict[str, Any]:
@@ -41,6 +41,8 @@ def main(page_path: str, url: str = PLACEHOLDER_URL) -> int:
     for block in page.blocks:
         if block.not_run is not None:
             continue
+        if block.language in JAVASCRIPT:
+            continue  # its checks are JavaScript, run with it in the browser or Node
         if block.language not in PYTHON:
             # A block of another language may have Python checks, which read it in ``block_text``.
             namespace["block_text"] = block.code

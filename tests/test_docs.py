@@ -80,3 +80,24 @@ def test_python_blocks_run(page: Page, served: Callable[[Page], str]) -> None:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: Around a Node block: what it prints is recorded in ``logged``, an error it
+#: logs fails it, and it has 20 seconds to finish (its ``after`` check exits).
+NODE_PRELUDE = """
+const { format } = require("node:util");
+const logged = [];
+console.log = (...args) => { logged.push(format(...args)); process.stdout.write(format(...args) + "\\n"); };
+console.error = (...args) => { process.exitCode = 1; process.stderr.write(format(...args) + "\\n"); };
+setTimeout(() => { console.error("the block did not finish"); process.exit(1); }, 20000).unref();
+"""
+
+
+@pytest.mark.parametrize("block", [block for block in BLOCKS if block.node], ids=lambda block: block.where)
+def test_node_block_runs(block: Block, served: Callable[[Page], str]) -> None:
+    (page,) = [page for page in PAGES if block in page.blocks]
+    # In a block: top-level names of a `node -e` script are global, and a
+    # `const io` in its dead zone breaks sails.io.js's `typeof io`.
+    code = "\n".join(["{", NODE_PRELUDE, block.code, *block.after, "}"]).replace(PLACEHOLDER_URL, served(page))
+    result = subprocess.run(["node", "-e", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr

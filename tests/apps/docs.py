@@ -51,19 +51,26 @@ def check_token(auth: Any) -> None:
         raise ConnectionRefusedError("invalid token", {"hint": "log in again"})
 
 
-#: A block, after the SDK: JavaScript runs in an async function, so ``await`` works.
-JS_PAGE = """<!doctype html>
-<script src="{{ url_for('sockpub_client') }}"></script>
+#: Before every block: console.log recorded in ``docsLog`` (for the
+#: ``after`` checks), and the helpers the examples call without defining.
+PRELUDE = """<!doctype html>
 <script>
+window.docsLog = [];
+const originalLog = console.log.bind(console);
+console.log = (...args) => { docsLog.push(args); originalLog(...args); };
 const readToken = () => "%s";
-const showUser = (body) => console.log("user", JSON.stringify(body));
-const render = (items) => console.log("rendered", items.length);
+const showUser = (body) => console.log(body);
+const render = (items) => console.log(items);
+</script>
+""" % TOKEN
+#: A JavaScript block, after the SDK, in an async function so that ``await`` works.
+JS_PAGE = """<script src="{{ url_for('sockpub_client') }}"></script>
+<script>
 (async () => {
-{{ setup|safe }}
 {{ code|safe }}
 })().catch((error) => console.error("the block threw", String(error)));
 </script>
-""" % TOKEN
+"""
 
 
 def create_app() -> Flask:
@@ -116,7 +123,7 @@ def create_app() -> Flask:
             abort(404)
         (shown,) = found
         if shown.language == "html":
-            return render_template_string("\n".join([*shown.setup, shown.code]))
-        return render_template_string(JS_PAGE, setup="\n".join(shown.setup), code=shown.code)
+            return PRELUDE + render_template_string(shown.code)
+        return PRELUDE + render_template_string(JS_PAGE, code=shown.code)
 
     return app
