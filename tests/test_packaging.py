@@ -1,9 +1,12 @@
 """The sdist and the wheel: what they carry, twine's check, and the wheel serving the todo demo from an empty venv.
 
 ``python -m build`` runs once for the module (an sdist, then a wheel built
-from that sdist, each in an isolated environment: setuptools comes from the
-pip cache or PyPI). The empty venv gets the wheel and its dependencies through
-pip, from the local cache or PyPI.
+from that sdist, each in an isolated environment with the setuptools
+pyproject.toml asks for). The empty venv gets the wheel and its dependencies
+from PyPI (or the local cache). uv makes the environments and installs: the
+same packages as pip would, in a fraction of the time pip takes here (pip
+creating and filling the two build environments and the venv took about
+three times as long).
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ def dist() -> Iterator[Dist]:
     """``python -m build`` of this checkout: an sdist and a wheel built from it."""
     with tempfile.TemporaryDirectory(prefix="sockpub-dist-") as out:
         build = subprocess.run(
-            [sys.executable, "-m", "build", "--outdir", out, str(ROOT)],
+            [sys.executable, "-m", "build", "--installer", "uv", "--outdir", out, str(ROOT)],
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         log = build.stdout + build.stderr
@@ -87,11 +90,10 @@ def test_the_sdist_carries_the_bundle_its_sources_and_the_changelog(dist: Dist) 
 
 def test_the_wheel_in_an_empty_venv_serves_the_todo_demo_with_its_sdk(dist: Dist, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    subprocess.run([sys.executable, "-m", "uv", "venv", "--quiet", str(venv)], check=True, timeout=60)
     python = venv / "bin" / "python"
-    # This venv's pip installs into the empty one (--python), which then needs no pip of its own.
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", str(dist.wheel)],
+        [sys.executable, "-m", "uv", "pip", "install", "--python", str(python), str(dist.wheel)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert install.returncode == 0, install.stdout + install.stderr
