@@ -8,6 +8,7 @@ folder named by ``BENCH_DATA_DIR`` (a temporary folder when unset).
 
     python -m bench.serve bench.app:create_app --async-mode gevent --port 5000
 """
+
 from __future__ import annotations
 
 import os

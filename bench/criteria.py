@@ -3,6 +3,7 @@
 Run from the repository root: ``.venv/bin/python -m bench.criteria [rows]``. It
 creates (and drops) a PostgreSQL database of its own on 127.0.0.1:5432.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,8 +18,8 @@ from sqlalchemy import Engine, String, create_engine, func, insert, literal, sel
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.datastructures import MultiDict
 
-from flask_sockpub.criteria import ListCriteria
-from flask_sockpub.textmatch import matches
+from flask_sockpub.blueprints.criteria import ListCriteria
+from flask_sockpub.blueprints.textmatch import matches, register_sqlite_lower
 from tests.databases import postgres_database
 
 
@@ -48,11 +49,15 @@ def parsing() -> None:
     requests = {
         "bare ?name=Randy": {"name": "Randy"},
         "where+or+sort+limit": {
-            "where": orjson.dumps({"or": [{"name": {"contains": "an"}}, {"age": {">": 30}}]}).decode(),
+            "where": orjson.dumps(
+                {"or": [{"name": {"contains": "an"}}, {"age": {">": 30}}]}
+            ).decode(),
             "sort": "age DESC, name",
             "limit": "10",
         },
-        "100 conditions": {"where": orjson.dumps({"or": [{"age": n} for n in range(100)]}).decode()},
+        "100 conditions": {
+            "where": orjson.dumps({"or": [{"age": n} for n in range(100)]}).decode()
+        },
         "in with 1,000 values": MultiDict([("age", str(n)) for n in range(1000)]),
     }
     for label, params in requests.items():
@@ -66,7 +71,9 @@ def matching(engine: Engine, label: str, rows: int) -> None:
     letters = string.ascii_letters + "äöüÅÉßİ"
     names = ["".join(rng.choice(letters) for _ in range(12)) for _ in range(rows)]
     with engine.begin() as connection:
-        connection.execute(insert(Item), [{"id": i, "name": n, "age": i % 90} for i, n in enumerate(names)])
+        connection.execute(
+            insert(Item), [{"id": i, "name": n, "age": i % 90} for i, n in enumerate(names)]
+        )
     name = Item.__table__.c.name
     variants = {
         "contains (Unicode lower)": select(func.count()).where(matches(name, "contains", "aBc")),
@@ -80,8 +87,10 @@ def matching(engine: Engine, label: str, rows: int) -> None:
         for variant, statement in variants.items():
             connection.execute(statement)
             seconds = best_of(5, lambda: connection.execute(statement).scalar())
-            print(f"{label:<10} {variant:<32} {seconds * 1e3:8.1f} ms over {rows:,} rows "
-                  f"({seconds / rows * 1e9:6.0f} ns/row)")
+            print(
+                f"{label:<10} {variant:<32} {seconds * 1e3:8.1f} ms over {rows:,} rows "
+                f"({seconds / rows * 1e9:6.0f} ns/row)"
+            )
         if engine.dialect.name == "postgresql":
             print(connection.execute(text("select version()")).scalar())
 
@@ -90,6 +99,7 @@ def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     parsing()
     sqlite = create_engine("sqlite://")
+    register_sqlite_lower(sqlite)
     matching(sqlite, "SQLite", rows)
     sqlite.dispose()
     with postgres_database("sockpub_bench") as url:

@@ -8,20 +8,21 @@ wire format (``emit("get", {"method", "url", "headers", "data"}, ack)``):
 * ``subscribe``: joins the room ``item`` (ours joins its class room through
   ``get /item``);
 * ``post``: emits a create message to the room, shaped like ours
-  (:func:`flask_sockpub.messages.created`), and answers a 201 JWR; no database.
+  (:func:`flask_sockpub.rooms.messages.created`), and answers a 201 JWR; no database.
 
 A plain Flask route ``/echo`` serves the HTTP comparison.
 
 Settings equal to ours, so that only the pipeline differs: the Socket.IO
-packet codec (``serializer=flask_sockpub.packets.Packet``, orjson), WebSocket
-compression declined (:class:`flask_sockpub.server.DeclineCompression`),
-``TCP_NODELAY`` on every WebSocket (:class:`flask_sockpub.nodelay.NoDelay`),
+packet codec (``serializer=flask_sockpub.wire.packets.Packet``, orjson), WebSocket
+compression declined (:class:`flask_sockpub.serving.middleware.DeclineCompression`),
+``TCP_NODELAY`` on every WebSocket (:class:`flask_sockpub.serving.middleware.NoDelay`),
 the same server per async mode with the same eventlet backlog and connection
-cap (:func:`flask_sockpub.server.serve`), and ``async_handlers`` as ours has
+cap (:func:`flask_sockpub.serving.run.serve`), and ``async_handlers`` as ours has
 it (``BENCH_ASYNC_HANDLERS``, set by the harness from ours' settings).
 ``bench.serve`` prints both servers' effective settings and the harness
 warns when they differ.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -32,10 +33,10 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room
 
-from flask_sockpub.messages import created
-from flask_sockpub.nodelay import NoDelay
-from flask_sockpub.packets import Packet
-from flask_sockpub.server import DeclineCompression, pick_async_mode
+from flask_sockpub.rooms.messages import created
+from flask_sockpub.serving.async_mode import pick_async_mode
+from flask_sockpub.serving.middleware import DeclineCompression, NoDelay
+from flask_sockpub.wire.packets import Packet
 
 ROOM = "item"
 JSON_HEADERS = {"Content-Type": "application/json"}

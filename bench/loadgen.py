@@ -5,6 +5,7 @@ is handed to a callback the moment it arrives (the harness samples the
 server's CPU time or memory then), and the callback may answer on the
 generator's stdin. Every read is bounded by the scenario's deadline.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,10 @@ def _read_lines(process: subprocess.Popen[str], lines: queue.Queue[str | None]) 
 
 
 def _follow(
-    process: subprocess.Popen[str], lines: queue.Queue[str | None], on_mark: OnMark | None, deadline: float
+    process: subprocess.Popen[str],
+    lines: queue.Queue[str | None],
+    on_mark: OnMark | None,
+    deadline: float,
 ) -> dict[str, Any]:
     while True:
         try:
@@ -58,7 +62,9 @@ def _follow(
         except queue.Empty:
             raise LoadgenError("the load generator did not finish in time") from None
         if line is None:
-            raise LoadgenError(f"the load generator ended with {process.wait(timeout=5)} and no result")
+            raise LoadgenError(
+                f"the load generator ended with {process.wait(timeout=5)} and no result"
+            )
         if not line.startswith("{"):
             continue
         message = json.loads(line)

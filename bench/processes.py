@@ -5,6 +5,7 @@ Every process started here is remembered until it is stopped, and
 :func:`stop_children_on_exit` is called) ends whichever are left, so that no server outlives a run
 that failed or was interrupted.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -29,8 +30,13 @@ def pinned(cpu: int, command: Sequence[str]) -> list[str]:
     return ["taskset", "-c", str(cpu), *command]
 
 
-def start(command: Sequence[str], *, stdout: int | IO[Any], stdin: int | None = None,
-          env: dict[str, str] | None = None) -> subprocess.Popen[Any]:
+def start(
+    command: Sequence[str],
+    *,
+    stdout: int | IO[Any],
+    stdin: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[Any]:
     """Start ``command`` in its own session, from the repository's root; remembered until stopped."""
     process = subprocess.Popen(
         list(command), cwd=ROOT, env={**os.environ, **(env or {})}, stdout=stdout,

@@ -7,6 +7,7 @@ Flask's test client. Both hit the same view. Prints microseconds per request
 
     .venv/bin/python bench/request_cost.py [--requests 20000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,14 @@ def main() -> None:
     assert socket.get("/echo", {"message": "hi"}).body["message"] == "hi"
     assert http.get("/echo?message=hi").get_json()["message"] == "hi"
     rows = [
-        ("HTTP, Flask test client", cpu_per_call(lambda: http.get("/echo?message=hi"), args.requests)),
-        ("socket request, test client", cpu_per_call(lambda: socket.get("/echo", {"message": "hi"}), args.requests)),
+        (
+            "HTTP, Flask test client",
+            cpu_per_call(lambda: http.get("/echo?message=hi"), args.requests),
+        ),
+        (
+            "socket request, test client",
+            cpu_per_call(lambda: socket.get("/echo", {"message": "hi"}), args.requests),
+        ),
     ]
     base = rows[0][1]
     print(f"{'path':32} {'µs/request':>11} {'ratio':>6}")

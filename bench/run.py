@@ -1,10 +1,13 @@
-"""``python -m bench``: ours against the floor in every async mode, in one run; table, JSON, reST and PNGs.
+"""``python -m bench``: ours against the floor in every async mode and against Sails, in one run; table, JSON, reST and PNGs.
 
-Each server (ours, then the floor, one at a time) runs pinned to CPU 0 and
-the Node load generator to CPU 1, on 127.0.0.1. Progress goes to stderr as
-it goes; the table goes to stdout at the end. Results are saved after every
-server, so an interrupted run keeps what it measured.
+Sails first (bench/sails_app, installed by npm into bench/.sails at the first
+run), then per async mode ours and the floor: each server, one at a time,
+runs pinned to CPU 0 and the Node load generator to CPU 1, on 127.0.0.1.
+Progress goes to stderr as it goes; the table goes to stdout at the end.
+Results are saved after every server, so an interrupted run keeps what it
+measured.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,15 +20,15 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timezone
-from importlib.util import find_spec
 from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from . import plots, processes, report
+from . import plots, processes, report, sails
+from .launcher import NODE, SAILS, running_server
 from .scenarios import QUICK, Plan, measure_server
 from .serve import WEBSOCKET_CHOICES, raise_file_limit
-from .servers import running_server
 
 MODES = ("threading", "gevent", "eventlet")
 KINDS = ("ours", "floor")
@@ -38,7 +41,14 @@ PACKAGES = (
     "gevent", "gevent-websocket", "eventlet", "orjson", "Flask-SQLAlchemy",
 )  # fmt: skip
 #: Settings that must be equal in ours and the floor (see bench.serve.settings).
-COMPARED = ("async_mode", "async_handlers", "packet_class", "websocket", "eventlet_backlog", "eventlet_max_connections")
+COMPARED = (
+    "async_mode",
+    "async_handlers",
+    "packet_class",
+    "websocket",
+    "eventlet_backlog",
+    "eventlet_max_connections",
+)
 MIDDLEWARE = ("NoDelay", "DeclineCompression")
 #: Above this share of its CPU, the load generator may be what limits a figure.
 LOADGEN_BUSY = 85
@@ -52,13 +62,33 @@ def progress(text: str) -> None:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated async modes (default: all three)")
-    parser.add_argument("--quick", action="store_true", help="small counts: a smoke run of a few minutes")
-    parser.add_argument("--out", type=Path, help=f"results JSON; plots and table.inc go beside it "
-                        f"(default {DEFAULT_OUT.relative_to(processes.ROOT)}, or {QUICK_OUT} with --quick)")
-    parser.add_argument("--websocket", choices=WEBSOCKET_CHOICES, default="simple-websocket",
-                        help="what serves WebSockets under gevent, for both servers (default simple-websocket)")
-    parser.add_argument("--from-json", type=Path, help="only redraw the table and plots of an earlier run")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated async modes (default: all three)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small counts: a smoke run of a few minutes"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"results JSON; plots and table.inc go beside it "
+        f"(default {DEFAULT_OUT.relative_to(processes.ROOT)}, or {QUICK_OUT} with --quick)",
+    )
+    parser.add_argument(
+        "--websocket",
+        choices=WEBSOCKET_CHOICES,
+        default="simple-websocket",
+        help="what serves WebSockets under gevent, for both servers (default simple-websocket)",
+    )
+    parser.add_argument(
+        "--no-sails",
+        dest="sails",
+        action="store_false",
+        help="leave out the Sails peer (it is installed with npm into bench/.sails at the first run)",
+    )
+    parser.add_argument(
+        "--from-json", type=Path, help="only redraw the table and plots of an earlier run"
+    )
     args = parser.parse_args(argv)
     args.modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
     unknown = set(args.modes) - set(MODES)
@@ -68,23 +98,33 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def preflight(websocket: str) -> None:
+def preflight(websocket: str, with_sails: bool) -> None:
     """Stop early, with the reason, when the machine cannot run the benchmark."""
     if shutil.which("taskset") is None:
         raise SystemExit("bench: taskset is missing (util-linux)")
     if shutil.which("node") is None:
         raise SystemExit("bench: node is missing")
+    if with_sails and shutil.which("npm") is None:
+        raise SystemExit(
+            "bench: npm is missing (it installs the Sails peer; --no-sails leaves Sails out)"
+        )
     if not (processes.ROOT / "node_modules" / "socket.io-client").is_dir():
-        raise SystemExit("bench: node_modules/socket.io-client is missing: run npm ci (scripts/bench does)")
+        raise SystemExit(
+            "bench: node_modules/socket.io-client is missing: run npm ci (scripts/bench does)"
+        )
     if websocket == "gevent-websocket" and find_spec("geventwebsocket") is None:
-        raise SystemExit("bench: --websocket gevent-websocket, but gevent-websocket is not installed")
+        raise SystemExit(
+            "bench: --websocket gevent-websocket, but gevent-websocket is not installed"
+        )
     if len(os.sched_getaffinity(0)) < 2:
         raise SystemExit("bench: needs two CPUs (server on CPU 0, load generator on CPU 1)")
 
 
 def _command(*command: str) -> str:
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=10, cwd=processes.ROOT).stdout.strip()
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=10, cwd=processes.ROOT
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -100,7 +140,9 @@ def machine() -> dict[str, Any]:
     """What the figures depend on besides the code: load, CPU, versions, commit."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())  # fmt: skip
-    socketio_client = json.loads((processes.ROOT / "node_modules/socket.io-client/package.json").read_text())
+    socketio_client = json.loads(
+        (processes.ROOT / "node_modules/socket.io-client/package.json").read_text()
+    )
     return {
         "uptime": _command("uptime"),
         "cpus": os.cpu_count(),
@@ -110,7 +152,9 @@ def machine() -> dict[str, Any]:
         "socket.io-client": socketio_client["version"],
         "packages": {name: _version(name) for name in PACKAGES},
         "commit": _command("git", "rev-parse", "--short", "HEAD"),
-        "uncommitted_changes_in_flask_sockpub": bool(_command("git", "status", "--porcelain", "flask_sockpub")),
+        "uncommitted_changes_in_flask_sockpub": bool(
+            _command("git", "status", "--porcelain", "flask_sockpub")
+        ),
     }
 
 
@@ -140,8 +184,24 @@ def check_results(mode: str, runs: dict[str, Any]) -> list[str]:
                 elif "skipped" in value:
                     found.append(f"{where}: skipped: {value['skipped']}")
                 elif (value.get("loadgen_cpu_percent") or 0) > LOADGEN_BUSY:
-                    found.append(f"{where}: the load generator used {value['loadgen_cpu_percent']}% of its CPU")
+                    found.append(
+                        f"{where}: the load generator used {value['loadgen_cpu_percent']}% of its CPU"
+                    )
     return found
+
+
+def measure(
+    kind: str, mode: str, plan: Plan, websocket: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything on one fresh server of ``kind`` in ``mode``; ``{"error": ...}`` if it failed."""
+    progress(f"{mode}/{kind}: starting the server")
+    try:
+        with running_server(kind, mode, websocket=websocket, env=env) as server:
+            progress(f"{mode}/{kind}: settings {json.dumps(server.settings)}")
+            return measure_server(server, plan, progress)
+    except RuntimeError as exc:
+        progress(f"{mode}/{kind}: FAILED: {exc}")
+        return {"error": str(exc)}
 
 
 def measure_mode(mode: str, plan: Plan, websocket: str) -> dict[str, Any]:
@@ -152,14 +212,7 @@ def measure_mode(mode: str, plan: Plan, websocket: str) -> dict[str, Any]:
         ours_settings = runs.get("ours", {}).get("settings", {})
         if kind == "floor" and "async_handlers" in ours_settings:
             env["BENCH_ASYNC_HANDLERS"] = "1" if ours_settings["async_handlers"] else "0"
-        progress(f"{mode}/{kind}: starting the server")
-        try:
-            with running_server(kind, mode, websocket=websocket, env=env) as server:
-                progress(f"{mode}/{kind}: settings {json.dumps(server.settings)}")
-                runs[kind] = measure_server(server, plan, progress)
-        except RuntimeError as exc:
-            progress(f"{mode}/{kind}: FAILED: {exc}")
-            runs[kind] = {"error": str(exc)}
+        runs[kind] = measure(kind, mode, plan, websocket, env)
     return runs
 
 
@@ -169,7 +222,8 @@ def save(results: dict[str, Any], out: Path) -> None:
 
 
 def write_outputs(results: dict[str, Any], out: Path) -> None:
-    """The JSON, the reST table (table.inc) and the PNGs beside it; the table on stdout."""
+    """The JSON (with the table's rows and ratios), the reST table (table.inc) and the PNGs beside it; the table on stdout."""
+    results["table"] = report.table(results)
     save(results, out)
     (out.parent / TABLE_NAME).write_text(report.rst_tables(results))
     for path in plots.draw(results, out.parent):
@@ -183,9 +237,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.from_json:
         write_outputs(json.loads(args.from_json.read_text()), args.out)
         return
-    preflight(args.websocket)
+    preflight(args.websocket, args.sails)
     processes.stop_children_on_exit()
-    raise_file_limit()  # inherited by the load generator
+    raise_file_limit()  # inherited by the load generator and the Sails server
+    if args.sails:
+        sails.prepare(progress)
     plan = QUICK if args.quick else Plan()
     results: dict[str, Any] = {
         "meta": {
@@ -195,11 +251,16 @@ def main(argv: list[str] | None = None) -> None:
             "quick": args.quick,
             "gevent_websocket_server": args.websocket,
         },
+        "sails": None,
         "runs": {},
         "warnings": [],
     }
     progress(f"load: {results['meta']['machine']['uptime']}")
     try:
+        if args.sails:
+            results["sails"] = measure(SAILS, NODE, plan, args.websocket)
+            results["warnings"] += check_results(NODE, {SAILS: results["sails"]})
+            save(results, args.out)
         for mode in args.modes:
             results["runs"][mode] = measure_mode(mode, plan, args.websocket)
             runs = results["runs"][mode]

@@ -1,4 +1,5 @@
 """What the benchmark measures on one running server, and how much of it (a :class:`Plan`)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,11 +9,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import loadgen
-from .servers import Server
+from .launcher import Server
 
 Progress = Callable[[str], None]
 #: Longest wait for a server to go quiet after its sockets left, before the next measurement.
 QUIET_TIMEOUT_S = 300.0
+#: How each kind of server subscribes a socket to the item class room (see bench/loadgen.js).
+SUBSCRIBE = {"ours": "blueprint", "floor": "event", "sails": "sails"}
+#: The Socket.IO event a create is published under, where it is not "message".
+CREATE_EVENT = {"sails": "item"}
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,9 @@ def _timed(server: Server, scenario: dict[str, Any], plan: Plan) -> dict[str, An
     )  # fmt: skip
     cpu, wall = window.used()
     result["server_cpu_percent"] = round(cpu / wall * 100, 1)
-    result["server_cpu_us_per_request"] = cpu / result["requests"] * 1e6 if result["requests"] else None
+    result["server_cpu_us_per_request"] = (
+        cpu / result["requests"] * 1e6 if result["requests"] else None
+    )
     return result
 
 
@@ -90,7 +97,7 @@ def fanout(server: Server, subscribers: int, plan: Plan) -> dict[str, Any]:
     result = loadgen.run(
         {
             "kind": "fanout", "url": server.url, "subscribers": subscribers,
-            "subscribe": "blueprint" if server.kind == "ours" else "event",
+            "subscribe": SUBSCRIBE[server.kind], "event": CREATE_EVENT.get(server.kind, "message"),
             "rounds": plan.rounds, "warmup_rounds": plan.warmup_rounds,
             "round_timeout_s": 15, "pause_ms": 100,
             "deadline_s": 120 + subscribers * 0.03 + (plan.rounds + plan.warmup_rounds) * 3,
@@ -133,7 +140,9 @@ def idle_memory(server: Server, plan: Plan) -> dict[str, Any]:
         measure,
     )  # fmt: skip
     if result["still_connected"] != plan.idle_sockets:
-        raise loadgen.LoadgenError(f"only {result['still_connected']} of {plan.idle_sockets} idle sockets stayed")
+        raise loadgen.LoadgenError(
+            f"only {result['still_connected']} of {plan.idle_sockets} idle sockets stayed"
+        )
     return {
         "sockets": plan.idle_sockets,
         "rss_before_kib": before,
@@ -146,7 +155,12 @@ def idle_memory(server: Server, plan: Plan) -> dict[str, Any]:
 
 def measure_server(server: Server, plan: Plan, progress: Progress) -> dict[str, Any]:
     """Everything, on one server: idle memory first (on a fresh process), then requests, HTTP, fan-out."""
-    results: dict[str, Any] = {"settings": server.settings, "requests": {}, "http": {}, "fanout": {}}
+    results: dict[str, Any] = {
+        "settings": server.settings,
+        "requests": {},
+        "http": {},
+        "fanout": {},
+    }
     label = f"{server.async_mode}/{server.kind}"
 
     def attempt(section: str, key: str | None, run: Callable[[], dict[str, Any]]) -> None:
@@ -168,7 +182,9 @@ def measure_server(server: Server, plan: Plan, progress: Progress) -> dict[str, 
         attempt("http", str(count), lambda: http_requests(server, count, plan))
     for count in plan.subscribers:
         if server.async_mode == "threading" and count > plan.threading_max_subscribers:
-            results["fanout"][str(count)] = {"skipped": "threading holds several OS threads per socket"}
+            results["fanout"][str(count)] = {
+                "skipped": "threading holds several OS threads per socket"
+            }
             continue
         attempt("fanout", str(count), lambda: fanout(server, count, plan))
     return results

@@ -6,10 +6,11 @@ process first; the file descriptor limit goes up to its hard limit; logging
 is at WARNING (no access log); gevent-websocket is hidden unless
 ``--websocket gevent-websocket`` (so gevent serves WebSockets with
 simple-websocket, as the deployment docs recommend); then the app is served
-with :func:`flask_sockpub.server.serve` (eventlet's backlog and connection
+with :func:`flask_sockpub.serving.run.serve` (eventlet's backlog and connection
 cap included). Before serving it prints one line, ``BENCH-SETTINGS {json}``:
 the settings that must match between ours and the floor.
 """
+
 from __future__ import annotations
 
 import sys
@@ -77,7 +78,7 @@ def middleware(app: Flask) -> list[str]:
 
 def settings(app: Flask, file_limit: int) -> dict[str, Any]:
     """What must be equal between ours and the floor, as this server has it."""
-    from flask_sockpub import server as sockpub_server
+    from flask_sockpub.serving import run as sockpub_run
 
     socketio = app.extensions["socketio"]
     server = socketio.server
@@ -91,8 +92,8 @@ def settings(app: Flask, file_limit: int) -> dict[str, Any]:
         "file_limit": file_limit,
     }
     if mode == "eventlet":
-        found["eventlet_backlog"] = sockpub_server.EVENTLET_BACKLOG
-        found["eventlet_max_connections"] = sockpub_server.EVENTLET_MAX_CONNECTIONS
+        found["eventlet_backlog"] = sockpub_run.EVENTLET_BACKLOG
+        found["eventlet_max_connections"] = sockpub_run.EVENTLET_MAX_CONNECTIONS
     return found
 
 
@@ -110,7 +111,7 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     from flask_sockpub.cli import load_app
-    from flask_sockpub.server import serve
+    from flask_sockpub.serving.run import serve
 
     app = load_app(args.app)
     found = settings(app, file_limit)

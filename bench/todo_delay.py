@@ -9,6 +9,7 @@ largest, in milliseconds; the same for ticking (update) and deleting.
 
     .venv/bin/python -m bench.todo_delay [--rounds 50] [--async-mode threading]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,12 +72,16 @@ def delay(actor: Page, watcher: Page, verb: str, argument: object, key: str) -> 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--async-mode", default="threading", choices=("threading", "gevent", "eventlet"))
+    parser.add_argument(
+        "--async-mode", default="threading", choices=("threading", "gevent", "eventlet")
+    )
     args = parser.parse_args()
     delays: dict[str, list[float]] = {"create": [], "update": [], "destroy": []}
     with tempfile.TemporaryDirectory() as folder:
         env = {"DATABASE_URL": f"sqlite:///{Path(folder) / 'todo.sqlite'}"}
-        with live_server("examples.todo.app:create_app", env=env, async_mode=args.async_mode) as server:
+        with live_server(
+            "examples.todo.app:create_app", env=env, async_mode=args.async_mode
+        ) as server:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 actor, watcher = browser.new_page(), browser.new_page()
@@ -95,15 +100,23 @@ def main() -> None:
                     id_ = watcher.evaluate(
                         f"() => [...document.querySelectorAll('#todos li')].find((li) => li.textContent.includes({title!r})).dataset.id"
                     )
-                    delays["create"].append(float(watcher.evaluate(f"() => seenAt['create {id_}']")) - started)
+                    delays["create"].append(
+                        float(watcher.evaluate(f"() => seenAt['create {id_}']")) - started
+                    )
                     delays["update"].append(delay(actor, watcher, "update", id_, f"update {id_}"))
-                    delays["destroy"].append(delay(actor, watcher, "destroy", id_, f"destroy {id_}"))
+                    delays["destroy"].append(
+                        delay(actor, watcher, "destroy", id_, f"destroy {id_}")
+                    )
                 browser.close()
-    print(f"todo demo, {args.async_mode}, {args.rounds} rounds: ms from one tab's action to the other tab's DOM")
+    print(
+        f"todo demo, {args.async_mode}, {args.rounds} rounds: ms from one tab's action to the other tab's DOM"
+    )
     for verb, values in delays.items():
         values.sort()
         p90 = values[int(len(values) * 0.9) - 1]
-        print(f"  {verb:8} median {statistics.median(values):6.1f}  p90 {p90:6.1f}  max {values[-1]:6.1f}")
+        print(
+            f"  {verb:8} median {statistics.median(values):6.1f}  p90 {p90:6.1f}  max {values[-1]:6.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Sphinx configuration for flask_sockpub's documentation."""
+
 from __future__ import annotations
 
 import os

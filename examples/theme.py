@@ -1,4 +1,5 @@
 """What the demo apps share: one stylesheet and the connection badge, served under /theme/."""
+
 from __future__ import annotations
 
 from flask import Blueprint

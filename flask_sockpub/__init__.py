@@ -3,15 +3,17 @@
 HTTP and Socket.IO are interoperable (one view answers both), models get class
 and instance rooms, and CRUD blueprints publish every change.
 """
+
 from __future__ import annotations
 
 from .extension import SockPub
-from .jwr import Response
 from .params import param
-from .pubsub import ModelRooms, PubSub
-from .rooms import broadcast, listen, user_room
+from .rooms.model_rooms import ModelRooms, PubSub
+from .rooms.names import user_room
+from .rooms.user_rooms import broadcast, listen
 from .serialize import serialize
 from .sockets import Socket, current_socket
+from .wire.jwr import Response, SocketResponse
 
 __version__ = "0.1.0"
 
@@ -21,6 +23,7 @@ __all__ = [
     "Response",
     "SockPub",
     "Socket",
+    "SocketResponse",
     "broadcast",
     "current_socket",
     "listen",

@@ -1,4 +1,5 @@
 """``python -m flask_sockpub run module:app``."""
+
 from .cli import main
 
 main()

@@ -8,6 +8,7 @@ command (as Flask-Migrate adds ``flask db``)::
 
 ``python -m flask_sockpub run myapp:app`` serves an app without ``flask``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
-from .pubsub import model_rooms
-from .server import ASYNC_MODES, pick_async_mode
+from .rooms.model_rooms import model_rooms
+from .serving.async_mode import ASYNC_MODES, pick_async_mode
+from .state import app_state, has_state
 
 #: Code that monkey-patches the interpreter, then runs this command again, for
 #: ``python -m flask_sockpub`` (``-m``) and for ``flask sockpub run``
@@ -58,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="gevent and eventlet monkey-patch the process first (default: threading, "
         "or whatever the app asks for)",
     )  # fmt: skip
-    run.add_argument("--log-level", default="INFO", help="INFO shows one access-log line per request")
+    run.add_argument(
+        "--log-level", default="INFO", help="INFO shows one access-log line per request"
+    )
     args = parser.parse_args(argv)
     run_app(args.app, args.host, args.port, args.async_mode, args.log_level)
 
@@ -82,9 +86,9 @@ def patch_then_run_again(async_mode: str | None, command: str) -> None:
 
 def serve(app: Flask, name: str, host: str, port: int) -> None:
     """Serve ``app`` (called ``name`` in the banner) with its SockPub until the process is stopped."""
-    state = app.extensions.get("sockpub")
-    if state is None:
+    if not has_state(app):
         raise SystemExit(f"flask_sockpub: {name} is a Flask app without SockPub")
+    state = app_state(app)
     print(
         f"flask_sockpub: serving {name} on http://{host}:{port} "
         f"(async mode {state.socketio.async_mode})",
@@ -109,7 +113,9 @@ def load_app(target: str) -> Flask:
 # flask sockpub
 
 #: ``flask sockpub``: added to ``app.cli`` by ``SockPub.init_app``.
-sockpub_commands = AppGroup("sockpub", help="SockPub: socket routes, and a server for HTTP and sockets.")
+sockpub_commands = AppGroup(
+    "sockpub", help="SockPub: socket routes, and a server for HTTP and sockets."
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,9 @@ def routes_command(all_methods: bool) -> None:
     """
     rows = [("Endpoint", "Methods", "Rule", "Over a socket")]
     hidden = set() if all_methods else {"HEAD", "OPTIONS"}
-    for rule in sorted(current_app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint)):
+    for rule in sorted(
+        current_app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint)
+    ):
         methods = ", ".join(sorted((rule.methods or set()) - hidden))
         rows.append((rule.endpoint, methods, rule.rule, socket_effect(current_app, rule.endpoint)))
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
@@ -146,12 +154,13 @@ def routes_command(all_methods: bool) -> None:
 def socket_effect(app: Flask, endpoint: str) -> str:
     """What a socket request to ``endpoint`` does to rooms ("" for an ordinary view)."""
     blueprint_name, _, action = endpoint.rpartition(".")
-    crud = app.extensions["sockpub"].sockpub.crud_blueprint_models.get(blueprint_name)
+    state = app_state(app)
+    crud = state.sockpub.crud_blueprint_models.get(blueprint_name)
     if crud is None:
         return ""
     rooms = model_rooms(crud.model)
     class_room, instance_room = rooms.room(), rooms.room() + ":<id>"
-    model_style = app.extensions["sockpub"].event_style == "model"
+    model_style = state.event_style == "model"
     publish = f"publishes {rooms.identity} " if model_style else "publishes "
     requester = "" if crud.mirror else ", not to the requester"
     action = action.removesuffix("_shortcut")
@@ -181,9 +190,13 @@ def socket_effect(app: Flask, endpoint: str) -> str:
     help="gevent and eventlet monkey-patch the process first (default: threading, "
     "or whatever the app asks for).",
 )  # fmt: skip
-@click.option("--log-level", default="INFO", show_default=True, help="INFO logs one line per request.")
+@click.option(
+    "--log-level", default="INFO", show_default=True, help="INFO logs one line per request."
+)
 @pass_script_info
-def run_command(info: ScriptInfo, host: str, port: int, async_mode: str | None, log_level: str) -> None:
+def run_command(
+    info: ScriptInfo, host: str, port: int, async_mode: str | None, log_level: str
+) -> None:
     """Serve the app: HTTP and sockets on one port (as python -m flask_sockpub run does)."""
     patch_then_run_again(async_mode, "flask")
     logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)

@@ -14,21 +14,34 @@ when the server cannot be reached or refuses the socket (the message says
 why), :class:`RequestTimeout` when an answer does not come in time, and
 :class:`Disconnected` for a request on a socket that is gone.
 """
+
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import traceback
+import warnings
 from collections.abc import Callable, Mapping
 from functools import partial
 from types import TracebackType
 from typing import Any
 
+import requests
 import socketio
 from socketio import exceptions
 
-from .jwr import Response, SocketRequests, request_payload
+from .wire.jwr import Response, SocketRequests, SocketResponse, request_payload
 
-__all__ = ["Client", "ClientError", "ConnectionRefused", "Disconnected", "RequestTimeout", "Response"]
+__all__ = [
+    "Client",
+    "ClientError",
+    "ConnectionRefused",
+    "Disconnected",
+    "RequestTimeout",
+    "Response",
+    "SocketResponse",
+]
 
 #: Seconds :meth:`Client.close` waits for the server to answer its WebSocket
 #: closing frame.
@@ -132,8 +145,17 @@ class Client(SocketRequests):
     ) -> None:
         self.url = url
         self.timeout = timeout
+        handshake = dict(headers or {})
+        if cookies:
+            handshake["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        # websocket-client adds an Origin of its own beside one given in the
+        # headers, and the server refuses a handshake with two: keep ours alone.
+        suppress_origin = any(name.lower() == "origin" for name in handshake)
         #: The underlying ``socketio.Client``, for what this class does not offer.
-        self.sio = socketio.Client(reconnection=reconnection)
+        self.sio = socketio.Client(
+            reconnection=reconnection,
+            websocket_extra_options={"suppress_origin": True} if suppress_origin else {},
+        )
         self._pending: set[_Pending] = set()
         self._disconnect_handlers: list[Callable[..., Any]] = []
         # python-socketio's client warns that concurrent emits may interleave
@@ -148,9 +170,6 @@ class Client(SocketRequests):
 
         self.sio.on("connect_error", connect_failed)
         self.sio.on("disconnect", self._disconnected)
-        handshake = dict(headers or {})
-        if cookies:
-            handshake["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         try:
             self.sio.connect(
                 url,
@@ -160,8 +179,20 @@ class Client(SocketRequests):
                 socketio_path=socketio_path,
                 wait_timeout=timeout,
             )
-        except exceptions.ConnectionError as exc:
+        except (exceptions.ConnectionError, ValueError) as exc:
+            # ValueError: engine.io's client reading an empty answer where the
+            # handshake's was expected (a server that closed the WebSocket
+            # after accepting it, as gevent-websocket does on a refused origin).
+            # engine.io leaves that WebSocket to the garbage collector: close
+            # it now, quietly, rather than warn later at a random place.
+            if isinstance(exc, ValueError):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    traceback.clear_frames(exc.__traceback__)
+                    gc.collect()
             self._disconnect()
+            if not refusals:
+                refusals.extend(_handshake_refusal(url, socketio_path, handshake, timeout))
             raise _refused(url, refusals, exc) from None
 
     @property
@@ -181,7 +212,7 @@ class Client(SocketRequests):
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Response:
+    ) -> SocketResponse:
         """Make a socket request and wait for its answer.
 
         ::
@@ -198,7 +229,7 @@ class Client(SocketRequests):
         """
         payload = request_payload(method, url, data, headers)
         what = f"{method.upper()} {url}"
-        return Response.from_jwr(self._call(method.lower(), payload, what, timeout))
+        return SocketResponse.from_jwr(self._call(method.lower(), payload, what, timeout))
 
     def on(self, event: str, handler: Callable[..., Any] | None = None) -> Any:
         """Call ``handler`` with the data of every ``event`` the server sends.
@@ -246,7 +277,12 @@ class Client(SocketRequests):
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def _disconnect(self) -> None:
@@ -326,11 +362,33 @@ def _refused(url: str, refusals: list[Any], error: Exception) -> ConnectionRefus
     for refusal in refusals:
         if isinstance(refusal, dict) and refusal.get("message"):
             # A CONNECT_ERROR packet: the server's connect handlers said no.
-            return ConnectionRefused(f"{url} refused the socket: {refusal['message']}", refusal.get("data"))
+            return ConnectionRefused(
+                f"{url} refused the socket: {refusal['message']}", refusal.get("data")
+            )
     reasons = [str(refusal) for refusal in refusals if refusal] or [str(error)]
     cause = _os_error(error)
     detail = f" ({cause})" if cause is not None else ""
     return ConnectionRefused(f"could not connect to {url}: {reasons[0]}{detail}")
+
+
+def _handshake_refusal(
+    url: str, socketio_path: str, headers: Mapping[str, str], timeout: float
+) -> list[str]:
+    """Why the server refused a handshake, asked again over HTTP: ``[]`` when it gives no reason.
+
+    A WebSocket handshake the server refuses (a foreign ``Origin``, a bad
+    path) surfaces from the WebSocket library as a bare "Connection error";
+    the same handshake over HTTP long-polling gets the server's reason.
+    """
+    probe = f"{url.rstrip('/')}/{socketio_path.strip('/')}/?EIO=4&transport=polling"
+    try:
+        answer = requests.get(probe, headers=dict(headers), timeout=timeout)
+    except requests.RequestException:
+        return []
+    if answer.status_code < 400:
+        return []
+    reason = answer.text.strip().strip('"')[:200] or answer.reason
+    return [f"the server answered {answer.status_code}: {reason}"]
 
 
 def _os_error(error: BaseException) -> OSError | None:

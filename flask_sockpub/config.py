@@ -4,6 +4,7 @@
 app overrides any of them by setting the key before (or after constructing the
 app, before) ``init_app`` runs.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,7 +17,7 @@ MESSAGE_QUEUE: str | None = None
 #: or ``"*"`` to allow any. ``None`` allows the server's own origin only.
 CORS_ALLOWED_ORIGINS: str | list[str] | None = None
 
-#: ``"message"``: the seed's ``{model, verb, id, data}`` on event ``message``;
+#: ``"message"``: Sails 0.9's ``{model, verb, id, data}`` on event ``message``;
 #: ``"model"``: Sails 1.x style, one event per model identity.
 EVENT_STYLE: str = "message"
 
@@ -28,9 +29,6 @@ MAX_PAYLOAD: int = 1024 * 1024
 
 #: Accept per-message deflate when a client offers it (costs memory per socket).
 WEBSOCKET_COMPRESSION: bool = False
-
-#: Publish create/update/destroy for every committed row of every ``PubSub`` model.
-AUTO_PUBLISH: bool = False
 
 #: Largest URL a socket request may carry, in characters (414 above it).
 MAX_URL_LENGTH: int = 8 * 1024
@@ -45,7 +43,6 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_CLIENT_URL": CLIENT_URL,
     "SOCKPUB_MAX_PAYLOAD": MAX_PAYLOAD,
     "SOCKPUB_WEBSOCKET_COMPRESSION": WEBSOCKET_COMPRESSION,
-    "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
 }
 

@@ -1,50 +1,37 @@
 """``SockPub``, the extension: configuration and wiring to Flask-SocketIO."""
+
 from __future__ import annotations
 
 import logging
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask
 
-from . import config
-from .blueprints import crud_blueprint
-from .browser import register_client_route
+from . import config, internals
+from .blueprints.routes import crud_blueprint
+from .blueprints.textmatch import register_sqlite_lower
 from .cli import CrudBlueprint, sockpub_commands
 from .errors import install_error_handler
-from .nodelay import NoDelay
-from .origins import origin_policy
-from .packets import MALFORMED_EVENT, UNACKED_EVENT, Packet
-from .payload import METHODS
-from .pubsub import ModelRooms, model_rooms
-from .server import ASYNC_MODES, DeclineCompression, SocketIO, pick_async_mode, serve
+from .rooms.model_rooms import ModelRooms, model_rooms
+from .serving.async_mode import ASYNC_MODES, pick_async_mode
+from .serving.connections import SocketIO, register_handlers
+from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
+from .serving.origins import origin_policy
+from .serving.run import serve
+from .serving.sdk import register_client_route
 from .sessions import session_interface
-from .virtual import answer, answer_malformed, answer_unacked, answer_unknown
+from .state import SockPubState, has_state, set_state
+from .wire.packets import Packet
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
-    from socketio import Server as SocketIOServer
 
     from .testing import SocketTestClient
 
 logger = logging.getLogger("flask_sockpub")
-
-
-@dataclass
-class SockPubState:
-    """What SockPub keeps per app, in ``app.extensions["sockpub"]``."""
-
-    sockpub: SockPub
-    socketio: SocketIO
-    #: The python-socketio server behind ``socketio``.
-    server: SocketIOServer
-    max_payload: int
-    max_url_length: int
-    event_style: str
 
 
 class SockPub:
@@ -65,7 +52,9 @@ class SockPub:
         blueprints.
     """
 
-    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any) -> None:
+    def __init__(
+        self, app: Flask | None = None, *, db: SQLAlchemy | None = None, **socketio_options: Any
+    ) -> None:
         self.db = db
         self.socketio_options = socketio_options
         #: CRUD blueprints made by :meth:`blueprint`, registered on every app
@@ -76,7 +65,7 @@ class SockPub:
         # The apps set up so far, so that a blueprint made after init_app is
         # registered too; weak, so a test's discarded app can go.
         self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
-        #: The underlying ``flask_socketio.SocketIO`` (the seed's ``sails.io``).
+        #: The underlying ``flask_socketio.SocketIO`` (Sails 0.9's ``sails.io``).
         #: Plain ``@sockpub.socketio.on(...)`` handlers work beside SockPub's.
         self.socketio = SocketIO()
         if app is not None:
@@ -89,11 +78,10 @@ class SockPub:
         :mod:`flask_sockpub.config`): ``SOCKPUB_MESSAGE_QUEUE``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
-        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_AUTO_PUBLISH``,
-        ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
         """
-        if "sockpub" in app.extensions:
+        if has_state(app):
             raise RuntimeError(
                 "SockPub is already set up for this app: call init_app once per app."
             )
@@ -108,12 +96,11 @@ class SockPub:
             )
         max_payload = int(app.config["SOCKPUB_MAX_PAYLOAD"])
         options = self.socketio_server_options(app, max_payload)
-        # Flask-SocketIO accumulates options across init_app calls; start clean
-        # so an app never inherits another app's message queue.
-        self.socketio.server_options = {}
+        # Start clean, so an app never inherits another app's message queue.
+        internals.reset_server_options(self.socketio)
         self.socketio.init_app(app, **options)
         server = self.socketio.server
-        self.register_handlers(server)
+        register_handlers(self.socketio, server)
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
         elif self.socketio.async_mode == "gevent" and find_spec("geventwebsocket") is not None:
@@ -123,21 +110,51 @@ class SockPub:
                 "gevent-websocket to have simple-websocket serve them)"
             )
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
+        if self.socketio.async_mode == "threading":
+            app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
         app.cli.add_command(sockpub_commands)
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
+        self.register_database_functions(app)
         self._apps.add(app)
-        app.extensions["sockpub"] = SockPubState(
-            sockpub=self,
-            socketio=self.socketio,
-            server=server,
-            max_payload=max_payload,
-            max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
-            event_style=event_style,
+        set_state(
+            app,
+            SockPubState(
+                sockpub=self,
+                socketio=self.socketio,
+                server=server,
+                max_payload=max_payload,
+                max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
+                event_style=event_style,
+            ),
         )
+
+    def register_database_functions(self, app: Flask) -> None:
+        """Give the app's SQLite engines the function case-insensitive filters use.
+
+        When ``db.init_app(app)`` has not run yet, it is done at the app's
+        first request instead.
+        """
+        db = self.db
+        if db is None:
+            return
+        if "sqlalchemy" in app.extensions:
+            with app.app_context():
+                for engine in db.engines.values():
+                    register_sqlite_lower(engine)
+            return
+        pending = [True]
+
+        def register_at_first_request() -> None:
+            if pending and "sqlalchemy" in app.extensions:
+                pending.clear()
+                for engine in db.engines.values():
+                    register_sqlite_lower(engine)
+
+        app.before_request(register_at_first_request)
 
     def socketio_server_options(self, app: Flask, max_payload: int) -> dict[str, Any]:
         """The options SockPub gives Flask-SocketIO; the app's own options win."""
@@ -157,31 +174,6 @@ class SockPub:
         options.update(self.socketio_options)
         options["async_mode"] = async_mode
         return options
-
-    def register_handlers(self, server: SocketIOServer) -> None:
-        """Put SockPub's event handlers on the python-socketio server.
-
-        They are registered on python-socketio directly rather than through
-        Flask-SocketIO, which would build a request context per event that a
-        virtual request does not need (it builds its own).
-        """
-        for method in METHODS:
-            server.on(method, partial(answer, server, method))
-        server.on(MALFORMED_EVENT, partial(answer_malformed, server))
-        server.on(UNACKED_EVENT, partial(answer_unacked, server))
-        server.on("*", partial(self.answer_other_event, server))
-        server.on("connect", self.socketio.connected)
-        server.on("disconnect", self.socketio.disconnected)
-
-    def answer_other_event(self, server: SocketIOServer, event: str, sid: str, *args: Any) -> Any:
-        """Events without a handler: socket requests in other cases, else the app's namespace, else 400."""
-        method = event.lower()
-        if method in METHODS:
-            return answer(server, method, sid, *args)
-        namespace = server.namespace_handlers.get("/")
-        if namespace is not None:
-            return namespace.trigger_event(event, sid, *args)
-        return answer_unknown(event, sid)
 
     def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
         """Register a function run when a socket connects; it may refuse the socket.
@@ -234,8 +226,10 @@ class SockPub:
         """
         return model_rooms(model)
 
-    def blueprint(self, model: type[Any], url_prefix: str | None = None, **options: Any) -> Blueprint:
-        """Build and register the CRUD blueprint of ``model`` (the seed's "CRUD Blueprints").
+    def blueprint(
+        self, model: type[Any], url_prefix: str | None = None, **options: Any
+    ) -> Blueprint:
+        """Build and register the CRUD blueprint of ``model`` (Sails 0.9's "CRUD Blueprints").
 
         Routes, under ``url_prefix`` (default: ``/`` + the model identity, e.g. ``/user``):
         ``GET /user`` (list, with Sails ``where``, ``sort``, ``limit``,
@@ -285,7 +279,9 @@ class SockPub:
         """The CRUD blueprints of several models, with the same options."""
         return [self.blueprint(model, **options) for model in models]
 
-    def run(self, app: Flask, host: str | None = None, port: int | None = None, **options: Any) -> None:
+    def run(
+        self, app: Flask, host: str | None = None, port: int | None = None, **options: Any
+    ) -> None:
         """Serve HTTP and sockets for ``app`` on one port (default 127.0.0.1:5000).
 
         Works without a terminal (under a process manager or in the

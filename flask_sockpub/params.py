@@ -1,4 +1,5 @@
-"""``param()``: the seed's ``req.param``, the same over HTTP and sockets."""
+"""``param()``: Sails 0.9's ``req.param``, the same over HTTP and sockets."""
+
 from __future__ import annotations
 
 from typing import Any

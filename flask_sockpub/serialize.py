@@ -1,4 +1,4 @@
-"""Model instances as JSON-safe dicts, for messages and (later) blueprint responses.
+"""Model instances as JSON-safe dicts, for messages and blueprint answers.
 
 An instance becomes a dict of its column attributes, keyed by attribute name.
 Relationships are left out: a related row shows as its foreign-key column
@@ -20,6 +20,7 @@ A model that wants another shape defines ``__sockpub_serialize__``::
 
 Whatever it returns is made JSON-safe the same way, so it may hold datetimes.
 """
+
 from __future__ import annotations
 
 import datetime

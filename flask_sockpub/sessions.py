@@ -24,6 +24,7 @@ socket requests from HTTP requests and delegates everything else; an app that
 replaces ``app.session_interface`` after ``init_app`` (Flask-Session's
 ``Session(app)``) is wrapped again at the next socket event.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -102,7 +103,9 @@ def session_interface(app: Flask) -> SocketSessionInterface:
     return wrapper
 
 
-def socket_session(app: Flask, interface: SocketSessionInterface, connection: dict[str, Any]) -> SessionMixin:
+def socket_session(
+    app: Flask, interface: SocketSessionInterface, connection: dict[str, Any]
+) -> SessionMixin:
     """The session a socket keeps, opened from its handshake cookie on first use."""
     session = connection.get(SAVED_SESSION_KEY)
     if session is None:
@@ -112,7 +115,9 @@ def socket_session(app: Flask, interface: SocketSessionInterface, connection: di
     return session  # type: ignore[no-any-return]
 
 
-def use_socket_session(app: Flask, connection: dict[str, Any], environ: dict[str, Any]) -> SocketSessionInterface:
+def use_socket_session(
+    app: Flask, connection: dict[str, Any], environ: dict[str, Any]
+) -> SocketSessionInterface:
     """Point the environ of a virtual request at its socket's session."""
     interface = session_interface(app)
     if interface.keeps_session_on_socket:
@@ -123,7 +128,10 @@ def use_socket_session(app: Flask, connection: dict[str, Any], environ: dict[str
 
 
 def keep_session_cookie(
-    app: Flask, interface: SocketSessionInterface, connection: dict[str, Any], headers: list[tuple[str, str]]
+    app: Flask,
+    interface: SocketSessionInterface,
+    connection: dict[str, Any],
+    headers: list[tuple[str, str]],
 ) -> None:
     """After a virtual request, keep the session cookie it set for the socket's later requests."""
     if not interface.keeps_session_on_socket:
@@ -144,7 +152,10 @@ def mark_connection(app: Flask, connection: dict[str, Any]) -> None:
 
 
 def remember_session_cookie(
-    app: Flask, interface: SocketSessionInterface, connection: dict[str, Any], set_cookies: list[str]
+    app: Flask,
+    interface: SocketSessionInterface,
+    connection: dict[str, Any],
+    set_cookies: list[str],
 ) -> None:
     """Keep a session cookie the app set (or deleted) for the socket's next requests."""
     name = interface.wrapped.get_cookie_name(app)

@@ -1,16 +1,20 @@
 """``Socket``, a connected client, and ``current_socket``, the one making the current request."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from werkzeug.local import LocalProxy
 
-from .errors import VIRTUAL_KEY
+from .state import app_state
 
 if TYPE_CHECKING:
     import socketio
 
+#: Virtual request environ key holding the request's :class:`Socket`; its
+#: presence marks a socket request.
+SOCKET_KEY = "sockpub.socket"
 #: Connection environ key of the ``auth`` payload the client sent at connect.
 AUTH_KEY = "sockpub.auth"
 #: Virtual request environ key set when the request's own socket joined a room.
@@ -22,7 +26,7 @@ SUBSCRIBED_HEADER = "X-Sockpub-Subscribed"
 
 
 class Socket:
-    """A connected Socket.IO client: the seed's ``req.socket``.
+    """A connected Socket.IO client: Sails 0.9's ``req.socket``.
 
     Sockets compare equal when their ids do, so they can be kept in sets and
     compared with the sockets ``subscribers()`` returns.
@@ -49,13 +53,15 @@ class Socket:
     @property
     def environ(self) -> dict[str, Any] | None:
         """The WSGI environ of the socket's handshake; ``None`` once it has gone."""
-        return cast("dict[str, Any] | None", self.server.get_environ(self.id, namespace=self.namespace))
+        return cast(
+            "dict[str, Any] | None", self.server.get_environ(self.id, namespace=self.namespace)
+        )
 
     @property
     def auth(self) -> Any:
         """The Socket.IO ``auth`` payload the client sent when it connected, if any."""
         environ = self.environ
-        return environ.get(AUTH_KEY) if environ else None
+        return auth_of(environ) if environ else None
 
     @property
     def connected(self) -> bool:
@@ -82,14 +88,13 @@ def find_current_socket() -> Socket | None:
     """The socket of the current socket request or plain Socket.IO handler, else ``None``."""
     if not has_request_context():
         return None
-    socket = request.environ.get(VIRTUAL_KEY)
+    socket = socket_of_request(request.environ)
     if socket is not None:
-        return cast(Socket, socket)
+        return socket
     sid = getattr(request, "sid", None)  # set by Flask-SocketIO in its own handlers
     if sid is None:
         return None
-    state = current_app.extensions["sockpub"]
-    return Socket(state.server, sid, getattr(request, "namespace", "/"))
+    return Socket(app_state().server, sid, getattr(request, "namespace", "/"))
 
 
 def note_subscribed(socket: Socket) -> None:
@@ -100,11 +105,11 @@ def note_subscribed(socket: Socket) -> None:
     """
     if has_request_context():
         environ = request.environ
-        if environ.get(VIRTUAL_KEY) == socket:
+        if environ.get(SOCKET_KEY) == socket:
             environ[SUBSCRIBED_KEY] = True
 
 
-#: The socket of the current socket request: the seed's ``req.socket``. Falsy
+#: The socket of the current socket request: Sails 0.9's ``req.socket``. Falsy
 #: (it proxies ``None``) during HTTP requests, so ``if current_socket:`` tells
 #: the two apart.
 current_socket: Socket = cast(Socket, LocalProxy(find_current_socket))
@@ -121,3 +126,33 @@ def as_socket(server: socketio.Server, socket: Socket | str | None) -> Socket | 
     if isinstance(socket, str):
         return Socket(server, socket)
     raise TypeError(f"expected a Socket, a socket id or None, not {type(socket).__name__}")
+
+
+def socket_of_request(environ: dict[str, Any]) -> Socket | None:
+    """The socket of the virtual request whose environ this is; ``None`` for HTTP."""
+    return cast("Socket | None", environ.get(SOCKET_KEY))
+
+
+def is_socket_request(environ: dict[str, Any]) -> bool:
+    """Whether this environ is a virtual request's (a socket request), not HTTP's."""
+    return SOCKET_KEY in environ
+
+
+def mark_socket_request(environ: dict[str, Any], socket: Socket) -> None:
+    """Make this environ a virtual request of ``socket``."""
+    environ[SOCKET_KEY] = socket
+
+
+def subscribed_own_socket(environ: dict[str, Any]) -> bool:
+    """Whether the virtual request of this environ joined its own socket to a room."""
+    return bool(environ.get(SUBSCRIBED_KEY))
+
+
+def keep_auth(connection: dict[str, Any], auth: Any) -> None:
+    """Keep the ``auth`` payload of a connecting socket in its handshake environ."""
+    connection[AUTH_KEY] = auth
+
+
+def auth_of(connection: dict[str, Any]) -> Any:
+    """The ``auth`` payload kept by :func:`keep_auth`."""
+    return connection.get(AUTH_KEY)

@@ -5,6 +5,7 @@
 * :func:`live_server`: the app served for real, in a subprocess, on a free
   127.0.0.1 port, for tests with real sockets and real clients.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,14 +17,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any, NamedTuple, Protocol
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .jwr import Response, SocketRequests, request_payload
+from .state import app_state
+from .wire.jwr import SocketRequests, SocketResponse, request_payload
 
 
 class Received(NamedTuple):
@@ -56,7 +58,7 @@ class SocketTestClient(SocketRequests):
         query_string: str | None = None,
         flask_test_client: FlaskClient | None = None,
     ) -> None:
-        state = app.extensions["sockpub"]
+        state = app_state(app)
         self.server = state.server
         self.client = state.socketio.test_client(
             app,
@@ -83,13 +85,15 @@ class SocketTestClient(SocketRequests):
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
-    ) -> Response:
-        """Make a socket request; the answer as a :class:`~flask_sockpub.jwr.Response`.
+    ) -> SocketResponse:
+        """Make a socket request; the answer as a :class:`~flask_sockpub.SocketResponse`.
 
         ``timeout`` is there for the shape of the other clients: the test
         client answers before it returns.
         """
-        return Response.from_jwr(self.emit(method.lower(), request_payload(method, url, data, headers)))
+        return SocketResponse.from_jwr(
+            self.emit(method.lower(), request_payload(method, url, data, headers))
+        )
 
     def emit(self, event: str, *args: Any) -> Any:
         """Emit a raw event asking for an acknowledgement; returns what the server acknowledged."""
@@ -97,7 +101,9 @@ class SocketTestClient(SocketRequests):
 
     def received(self, event: str | None = None) -> list[Received]:
         """The events received since the last call, optionally only those named ``event``."""
-        events = [Received(item["name"], _first(item["args"])) for item in self.client.get_received()]
+        events = [
+            Received(item["name"], _first(item["args"])) for item in self.client.get_received()
+        ]
         return [item for item in events if event is None or item.event == event]
 
     def disconnect(self) -> None:
@@ -208,7 +214,9 @@ def wait_until_listening(server: Watched, host: str, port: int, timeout: float) 
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"the server did not listen on {host}:{port} within {timeout} s:\n{server.log()}")
+    raise RuntimeError(
+        f"the server did not listen on {host}:{port} within {timeout} s:\n{server.log()}"
+    )
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
@@ -251,7 +259,9 @@ class Inbox:
         """
         with self._changed:
             if not self._changed.wait_for(lambda: len(self.items) >= count, timeout):
-                raise TimeoutError(f"{len(self.items)} of {count} events arrived within {timeout} s: {self.items}")
+                raise TimeoutError(
+                    f"{len(self.items)} of {count} events arrived within {timeout} s: {self.items}"
+                )
             return list(self.items)
 
     def wait_for(self, wanted: Callable[[Received], bool], timeout: float = 5.0) -> Received:
@@ -264,12 +274,36 @@ class Inbox:
         :raises TimeoutError: none arrived within ``timeout`` seconds.
         """
         with self._changed:
-            if not self._changed.wait_for(lambda: any(wanted(item) for item in self.items), timeout):
+            if not self._changed.wait_for(
+                lambda: any(wanted(item) for item in self.items), timeout
+            ):
                 raise TimeoutError(f"no wanted event arrived within {timeout} s: {self.items}")
             return next(item for item in self.items if wanted(item))
 
+    def until(self, wanted: Callable[[Received], bool], timeout: float = 5.0) -> list[Received]:
+        """Wait until an event that is ``wanted`` arrived; return every event up to it, it included.
+
+        For checking that an event did *not* come, without sleeping: after the
+        action, make the server send this socket an event it must receive;
+        what one socket is sent arrives in order, so an unwanted event would
+        be there before it::
+
+            first.post("/rooms/quiet/broadcast", {"text": "not to me", "include_self": False})
+            first.post("/rooms/quiet/broadcast", {"text": "to all"})
+            arrived = inbox.until(lambda item: item.data["text"] == "to all")
+            assert [item.data["text"] for item in arrived] == ["to all"]
+
+        :raises TimeoutError: none arrived within ``timeout`` seconds.
+        """
+        first = self.wait_for(wanted, timeout)
+        with self._changed:
+            return self.items[: self.items.index(first) + 1]
+
     def quiet(self, period: float = 0.3) -> list[Received]:
-        """Wait ``period`` seconds and return what arrived: for checking that nothing more comes."""
+        """Wait ``period`` seconds and return what arrived: for checking that nothing more comes.
+
+        A sleep proves little on a busy machine: prefer :meth:`until`.
+        """
         time.sleep(period)
         with self._changed:
             return list(self.items)

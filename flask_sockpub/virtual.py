@@ -5,6 +5,7 @@ context, so routing, converters, every request hook, error handlers, view
 decorators, ``g`` and the session behave exactly as they do over HTTP. The
 answer is a JWR (JSON WebSocket Response): ``{"body", "statusCode", "headers"}``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,18 +15,23 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
 
-import orjson
 from flask import Flask, has_app_context
 
-from .errors import VIRTUAL_KEY, BadPayload, MalformedPayload
-from .payload import METHODS, SocketRequest, is_legacy, parse_request
 from .sessions import keep_session_cookie, use_socket_session
-from .sockets import SUBSCRIBED_HEADER, SUBSCRIBED_KEY, Socket
+from .sockets import SUBSCRIBED_HEADER, Socket, mark_socket_request, subscribed_own_socket
+from .state import app_state
+from .wire.jwr import JWR, error_answer, error_jwr, legacy_answer, response_jwr
+from .wire.socket_request import (
+    METHODS,
+    BadPayload,
+    MalformedPayload,
+    SocketRequest,
+    is_legacy,
+    parse_request,
+)
 
 if TYPE_CHECKING:
     import socketio
-
-    from .extension import SockPubState
 
 access_log = logging.getLogger("flask_sockpub.access")
 logger = logging.getLogger("flask_sockpub")
@@ -48,14 +54,14 @@ HANDSHAKE_ONLY = frozenset(
     }
 )  # fmt: skip
 
-JWR = dict[str, Any]
-
 #: Ends the access-log line of a request whose client asked for no answer.
 UNACKNOWLEDGED_NOTE = " (no acknowledgement asked: answer dropped)"
 
 
-def answer(server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True) -> JWR | str:
-    """Answer socket event ``event`` from socket ``sid``: the acknowledgement's value.
+def replay(
+    server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True
+) -> JWR | str:
+    """Replay socket request ``event`` from socket ``sid`` through Flask: the acknowledgement's value.
 
     This is the boundary: whatever happens below, the client gets an answer
     and the server keeps serving.
@@ -69,7 +75,7 @@ def answer(server: socketio.Server, event: str, sid: str, *args: Any, acknowledg
     if connection is None:  # the socket went away while its event waited
         return error_answer(410, "the socket is no longer connected", legacy)
     app: Flask = connection["flask.app"]
-    state: SockPubState = app.extensions["sockpub"]
+    state = app_state(app)
     unanswered = "" if acknowledged else UNACKNOWLEDGED_NOTE
     started = perf_counter()
     try:
@@ -100,13 +106,15 @@ def answer(server: socketio.Server, event: str, sid: str, *args: Any, acknowledg
 
 
 def answer_malformed(server: socketio.Server, sid: str, *args: Any) -> JWR:
-    """Answer a packet that could not be decoded (see :mod:`flask_sockpub.packets`)."""
-    reason = args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    """Answer a packet that could not be decoded (see :mod:`flask_sockpub.wire.packets`)."""
+    reason = (
+        args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
+    )
     access_log.info("%s <malformed packet> 400 %s", sid, reason)
     return error_jwr(400, reason)
 
 
-def answer_unacked(server: socketio.Server, sid: str, event: Any = None, *args: Any) -> JWR | str:
+def replay_unacked(server: socketio.Server, sid: str, event: Any = None, *args: Any) -> JWR | str:
     """Replay a socket request sent without an acknowledgement id; its answer goes nowhere.
 
     Sails replays such requests too: a client may fire and forget. The one
@@ -114,7 +122,7 @@ def answer_unacked(server: socketio.Server, sid: str, event: Any = None, *args: 
     """
     if not isinstance(event, str) or event.lower() not in METHODS:
         return answer_unknown(str(event), sid)
-    return answer(server, event.lower(), sid, *args, acknowledged=False)
+    return replay(server, event.lower(), sid, *args, acknowledged=False)
 
 
 def answer_unknown(event: str, sid: str | None = None) -> JWR:
@@ -130,7 +138,7 @@ def dispatch(
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run ``request`` through the app; return status, headers and body."""
     environ = request_environ(connection, request)
-    environ[VIRTUAL_KEY] = socket
+    mark_socket_request(environ, socket)
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -152,7 +160,7 @@ def dispatch(
                 close()
     status, headers = started
     keep_session_cookie(app, interface, connection, headers)
-    if environ.get(SUBSCRIBED_KEY):
+    if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body
 
@@ -196,68 +204,3 @@ def base_environ(connection: dict[str, Any]) -> dict[str, Any]:
         base["HTTP_ACCEPT"] = "application/json"
         connection[BASE_ENVIRON_KEY] = base
     return base  # type: ignore[no-any-return]
-
-
-def response_jwr(status: int, headers: list[tuple[str, str]], body: bytes, method: str) -> JWR:
-    """The JWR of a Flask response; ``Set-Cookie`` is left out."""
-    jwr_headers: dict[str, str] = {}
-    content_type = ""
-    for name, value in headers:
-        lowered = name.lower()
-        if lowered == "set-cookie":
-            continue
-        if lowered == "content-type":
-            content_type = value
-        jwr_headers[name] = f"{jwr_headers[name]}, {value}" if name in jwr_headers else value
-    return {
-        "body": None if method == "HEAD" else decoded_body(body, content_type),
-        "statusCode": status,
-        "headers": jwr_headers,
-    }
-
-
-def decoded_body(body: bytes, content_type: str) -> Any:
-    """A response body as a JWR carries it: decoded JSON for JSON, else text."""
-    if not body:
-        return None
-    mimetype, _, params = content_type.partition(";")
-    mimetype = mimetype.strip().lower()
-    if mimetype == "application/json" or mimetype.endswith("+json"):
-        try:
-            return orjson.loads(body)
-        except ValueError:
-            pass
-    charset = "utf-8"
-    for param in params.split(";"):
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip('"')
-    try:
-        return body.decode(charset, errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
-
-
-def error_jwr(status: int, message: str) -> JWR:
-    """A JWR carrying ``{"error": message}``."""
-    return {
-        "body": {"error": message},
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
-    }
-
-
-def error_answer(status: int, message: str, legacy: bool) -> JWR | str:
-    """An error in the shape the request came in: a JWR, or the v0.9 body alone."""
-    jwr = error_jwr(status, message)
-    return legacy_answer(jwr, b"") if legacy else jwr
-
-
-def legacy_answer(jwr: JWR, body: bytes) -> str:
-    """The v0.9 answer: the body alone, JSON-encoded text for a JSON response."""
-    if body:
-        return body.decode("utf-8", errors="replace").rstrip("\n")
-    content = jwr["body"]
-    if content is None:
-        return ""
-    return content if isinstance(content, str) else orjson.dumps(content).decode()

@@ -25,6 +25,25 @@ ensure_venv() {
   fi
 }
 
+# ensure_min_venv: a small venv (.venv-min) holding exactly the minimum
+# versions setup.cfg declares in install_requires, plus pytest, for the
+# internals tests. Rebuilt when setup.cfg changes.
+MIN_VENV="${SOCKPUB_MIN_VENV:-$ROOT/.venv-min}"
+ensure_min_venv() {
+  local stamp="$MIN_VENV/.sockpub-min-installed"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$ROOT/setup.cfg" ]; then return 0; fi
+  say "creating $MIN_VENV with the minimum declared versions"
+  rm -rf "$MIN_VENV"
+  python3 -m venv "$MIN_VENV"
+  local pins
+  pins=$(sed -n '/^install_requires =/,/^[^ #]/p' "$ROOT/setup.cfg" | sed -n 's/^ *\([A-Za-z0-9_.-]*\)>=\([0-9.]*\) *$/\1==\2/p')
+  [ -n "$pins" ] || die "no minimum versions found in setup.cfg's install_requires"
+  # shellcheck disable=SC2086
+  "$MIN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $pins pytest \
+    || die "could not install the minimum versions: $pins"
+  touch "$stamp"
+}
+
 # as_root CMD...: run a command as root (directly, or through sudo).
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"

@@ -5,6 +5,7 @@ database (SQLite, PostgreSQL), and reset before each test. Both callers have
 the same methods and answer with a :class:`flask_sockpub.Response`, so one
 test runs over either. Loaded by tests/conftest.py as a pytest plugin.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -14,10 +15,10 @@ import pytest
 import requests
 
 from flask_sockpub import Response
-from flask_sockpub.jwr import SocketRequests
 from flask_sockpub.client import Client
-from flask_sockpub.payload import FORM_CONTENT_TYPE, query_string
 from flask_sockpub.testing import LiveServer, live_server
+from flask_sockpub.wire.jwr import SocketRequests
+from flask_sockpub.wire.socket_request import FORM_CONTENT_TYPE, query_string
 from tests.databases import postgres_database
 
 
@@ -45,7 +46,14 @@ class HttpCaller(SocketRequests):
             options["data"] = query_string(data)
         elif data is not None:
             options["json"] = data
-        answer = self.session.request(method, self.url + path, headers=headers, timeout=timeout or 10, allow_redirects=False, **options)
+        answer = self.session.request(
+            method,
+            self.url + path,
+            headers=headers,
+            timeout=timeout or 10,
+            allow_redirects=False,
+            **options,
+        )
         is_json = answer.headers.get("Content-Type", "").startswith("application/json")
         body = answer.json() if is_json and answer.content else answer.text
         return Response(answer.status_code, body, dict(answer.headers))
@@ -58,14 +66,20 @@ Caller = Any  # HttpCaller or Client: the same methods
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def blueprint_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def blueprint_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('blueprints') / 'app.sqlite'}"
-        with live_server("tests.apps.blueprints:create_app", async_mode="gevent", env={"DATABASE_URL": url}) as served:
+        with live_server(
+            "tests.apps.blueprints:create_app", async_mode="gevent", env={"DATABASE_URL": url}
+        ) as served:
             yield served
     else:
         with postgres_database("sockpub_blueprints") as url:
-            with live_server("tests.apps.blueprints:create_app", async_mode="gevent", env={"DATABASE_URL": url}) as served:
+            with live_server(
+                "tests.apps.blueprints:create_app", async_mode="gevent", env={"DATABASE_URL": url}
+            ) as served:
                 yield served
 
 
@@ -77,7 +91,11 @@ def fresh_rows(blueprint_server: LiveServer) -> None:
 
 @pytest.fixture(params=["http", "socket"])
 def caller(request: pytest.FixtureRequest, blueprint_server: LiveServer) -> Iterator[Caller]:
-    made: Any = HttpCaller(blueprint_server.url) if request.param == "http" else Client(blueprint_server.url)
+    made: Any = (
+        HttpCaller(blueprint_server.url)
+        if request.param == "http"
+        else Client(blueprint_server.url)
+    )
     yield made
     made.close()
 
@@ -90,16 +108,20 @@ def listener(blueprint_server: LiveServer) -> Iterator[Client]:
 
 
 def count(blueprint_server: LiveServer, model: str) -> int:
-    return int(requests.get(f"{blueprint_server.url}/_testing/count/{model}", timeout=10).json()["count"])
+    return int(
+        requests.get(f"{blueprint_server.url}/_testing/count/{model}", timeout=10).json()["count"]
+    )
 
 
 def members(blueprint_server: LiveServer, model: str, id: object) -> list[str]:
-    return list(requests.get(f"{blueprint_server.url}/_testing/subscribers/{model}/{id}", timeout=10).json()["sockets"])
+    return list(
+        requests.get(
+            f"{blueprint_server.url}/_testing/subscribers/{model}/{id}", timeout=10
+        ).json()["sockets"]
+    )
 
 
 def make_user(caller: Caller, name: str = "Randy", **values: Any) -> dict[str, Any]:
     created = caller.post("/user", {"name": name, **values})
     assert created.status_code == 201, created.body
     return dict(created.body)
-
-

@@ -1,8 +1,10 @@
 """Fixtures shared by the whole suite: apps, test sockets, real servers, real clients."""
+
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,9 +13,31 @@ from flask import Flask
 from flask_sockpub.client import Client
 from flask_sockpub.testing import LiveServer, SocketTestClient, live_server
 from tests.apps.pipeline import create_app
+from tests.hidden_modules import without_gevent_websocket
 
 # The CRUD blueprint tests' served app and HTTP/socket callers.
 pytest_plugins = ["tests.blueprint_support"]
+
+#: Test files that drive Node.js (the sails.io.js and SDK suites).
+NODE_TEST_FILES = frozenset({"test_sails_io_js.py", "test_sdk_js.py"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what each test needs, so a quick loop can leave it out: ``pytest -m "not browser"``.
+
+    ``browser``: Chromium; ``node``: Node.js; ``postgres``: PostgreSQL;
+    ``redis``: Redis. The test command runs them all.
+    """
+    for item in items:
+        path = Path(str(item.fspath))
+        if "browser" in path.parts:
+            item.add_marker(pytest.mark.browser)
+        if path.name in NODE_TEST_FILES:
+            item.add_marker(pytest.mark.node)
+        if "postgres" in item.nodeid:
+            item.add_marker(pytest.mark.postgres)
+        if "redis" in item.nodeid or "redis_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.fixture
@@ -87,11 +111,7 @@ def variant_server(
     async_mode, hide_gevent_websocket = SERVER_VARIANTS[request.param]
     env = {}
     if hide_gevent_websocket:
-        hidden = tmp_path_factory.mktemp("without-gevent-websocket")
-        (hidden / "geventwebsocket").mkdir()
-        (hidden / "geventwebsocket" / "__init__.py").write_text(
-            'raise ImportError("gevent-websocket is hidden from this server by the tests")\n'
-        )
-        env["PYTHONPATH"] = os.pathsep.join([str(hidden), os.getcwd()])
+        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
+        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
     with live_server("tests.apps.clients:create_app", async_mode=async_mode, env=env) as server:
         yield server

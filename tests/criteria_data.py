@@ -3,6 +3,7 @@
 Every expected result in tests/test_criteria.py is computed from :data:`ROWS`
 by the functions here, in plain Python, never through SQL.
 """
+
 from __future__ import annotations
 
 import enum
@@ -50,7 +51,21 @@ class Person(Base):
 EXPOSED = frozenset(Person.__table__.columns.keys()) - {"secret"}
 
 U = [uuid.UUID(int=n * 0x1111_1111_1111_1111) for n in range(1, 17)]
-COLUMNS = ("id", "name", "age", "height", "balance", "active", "born", "seen", "alarm", "token", "kind", "team", "secret")
+COLUMNS = (
+    "id",
+    "name",
+    "age",
+    "height",
+    "balance",
+    "active",
+    "born",
+    "seen",
+    "alarm",
+    "token",
+    "kind",
+    "team",
+    "secret",
+)
 D = Decimal
 # fmt: off
 ROWS: list[dict[str, Any]] = [dict(zip(COLUMNS, row)) for row in [

@@ -4,6 +4,7 @@ Other engineers' runs share the machine's PostgreSQL (127.0.0.1:5432, trust
 auth), so every run creates a database with a unique name rather than assume
 any database is empty.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -31,6 +31,7 @@ to the code block that follows it (``after``: that precedes it)::
   JavaScript block that cannot run. The docs test fails on a block that is
   neither run nor marked.
 """
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ new one), each after its hidden ``setup`` code and before its ``after`` code;
 printed in ``printed``. ``URL`` replaces ``http://127.0.0.1:5000`` (see
 tests/docs_blocks.py). Exits 1 naming the block that failed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,7 +29,9 @@ def run(code: str, namespace: dict[str, Any], block: Block, part: str) -> None:
 
 
 def run_doctest(code: str, namespace: dict[str, Any], block: Block) -> None:
-    test = doctest.DocTestParser().get_doctest(code, namespace, block.where, str(block.page), block.line)
+    test = doctest.DocTestParser().get_doctest(
+        code, namespace, block.where, str(block.page), block.line
+    )
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test, clear_globs=False)
     if runner.failures:
@@ -50,7 +53,10 @@ def main(page_path: str, url: str = PLACEHOLDER_URL) -> int:
                 try:
                     run(after.replace(PLACEHOLDER_URL, url), namespace, block, "after")
                 except BaseException:
-                    print(f"FAILED: the check of the block at {block.where}:\n{block.code}", file=sys.stderr)
+                    print(
+                        f"FAILED: the check of the block at {block.where}:\n{block.code}",
+                        file=sys.stderr,
+                    )
                     traceback.print_exc()
                     return 1
             continue

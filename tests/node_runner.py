@@ -1,4 +1,5 @@
 """Running JavaScript tests with Node's own test runner, from pytest."""
+
 from __future__ import annotations
 
 import os

@@ -1,7 +1,9 @@
 """A Socket.IO connection spoken by hand over a WebSocket, for what no client library would send."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import websocket
@@ -16,13 +18,19 @@ class RawSocket:
 
     :param origin: the handshake's ``Origin`` (websocket-client sends the
         server's own by default).
+    :param headers: more handshake headers.
     :raises Refused: the server refused the connection.
     """
 
-    def __init__(self, url: str, origin: str | None = None) -> None:
+    def __init__(
+        self, url: str, origin: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         try:
             self.ws = websocket.create_connection(
-                url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=10, origin=origin
+                url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+                timeout=10,
+                origin=origin,
+                header=[f"{name}: {value}" for name, value in (headers or {}).items()],
             )
         except websocket.WebSocketBadStatusException as exc:
             raise Refused(f"handshake answered {exc.status_code}") from None
@@ -43,11 +51,16 @@ class RawSocket:
         if not message.startswith(prefix):
             raise Refused(f"expected a packet starting {prefix!r}, got {message[:80]!r}")
 
-    def call(self, event_json: str) -> Any:
-        """Send ``event_json`` (the event packet's JSON array, as text) with an ack id; return the ack."""
+    def call(self, event_json: str, attachments: int = 0) -> Any:
+        """Send ``event_json`` (the event packet's JSON array, as text) with an ack id; return the ack.
+
+        :param attachments: announce this many binary attachments (a binary
+            event), without sending any of them.
+        """
         self.last_id += 1
         ack = f"43{self.last_id}["
-        self.ws.send(f"42{self.last_id}{event_json}")
+        header = f"5{attachments}-" if attachments else "2"
+        self.ws.send(f"4{header}{self.last_id}{event_json}")
         while True:
             message = self.ws.recv()
             if message == "2":  # Engine.IO ping

@@ -3,6 +3,7 @@
 The seed's promise: a socket that lists ``/user`` is told of every user
 created afterwards, and of every update and destroy of the users it knows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -28,7 +29,9 @@ def verbs(inbox: Inbox) -> list[tuple[str, Any]]:
     return [(item.data["verb"], item.data["id"]) for item in inbox.items]
 
 
-def test_a_listing_socket_hears_create_update_and_destroy_exactly_once(caller: Caller, listener: Client) -> None:
+def test_a_listing_socket_hears_create_update_and_destroy_exactly_once(
+    caller: Caller, listener: Client
+) -> None:
     heard = Inbox(listener)
     assert listener.get("/user").body == []
     user = make_user(caller, "Randy")
@@ -37,7 +40,12 @@ def test_a_listing_socket_hears_create_update_and_destroy_exactly_once(caller: C
     ]
     updated = caller.patch(f"/user/{user['id']}", {"age": 31}).body
     heard.wait(2)
-    assert heard.items[1].data == {"model": "user", "verb": "update", "id": user["id"], "data": updated}
+    assert heard.items[1].data == {
+        "model": "user",
+        "verb": "update",
+        "id": user["id"],
+        "data": updated,
+    }
     caller.delete(f"/user/{user['id']}")
     heard.wait(3)
     assert heard.items[2].data == {"model": "user", "verb": "destroy", "id": user["id"]}
@@ -66,10 +74,16 @@ def test_mirror_sends_the_requester_its_own_messages(bob: Client) -> None:
     bob.patch(f"/mirrored/{created['id']}", {"age": 2})
     bob.delete(f"/mirrored/{created['id']}")
     heard.wait(3)
-    assert verbs(heard) == [("create", created["id"]), ("update", created["id"]), ("destroy", created["id"])]
+    assert verbs(heard) == [
+        ("create", created["id"]),
+        ("update", created["id"]),
+        ("destroy", created["id"]),
+    ]
 
 
-def test_a_socket_that_fetched_one_row_hears_about_that_row_only(caller: Caller, listener: Client) -> None:
+def test_a_socket_that_fetched_one_row_hears_about_that_row_only(
+    caller: Caller, listener: Client
+) -> None:
     seven, other = make_user(caller, "Seven"), make_user(caller, "Other")
     heard = Inbox(listener)
     listener.get(f"/user/{seven['id']}")
@@ -89,7 +103,9 @@ def test_a_created_row_is_introduced_to_class_room_members_and_its_creator(
     assert sorted(members(blueprint_server, "user", user["id"])) == sorted([listener.sid, bob.sid])
 
 
-def test_destroy_leaves_nobody_in_the_instance_room(listener: Client, bob: Client, blueprint_server: LiveServer) -> None:
+def test_destroy_leaves_nobody_in_the_instance_room(
+    listener: Client, bob: Client, blueprint_server: LiveServer
+) -> None:
     user = make_user(bob)
     listener.get(f"/user/{user['id']}")
     bob.get(f"/user/{user['id']}")
@@ -140,7 +156,9 @@ def alices_note(caller: Caller) -> dict[str, Any]:
     return dict(created.body)
 
 
-def test_scope_hides_another_users_row_from_get_update_and_destroy(caller: Caller, alices_note: dict[str, Any]) -> None:
+def test_scope_hides_another_users_row_from_get_update_and_destroy(
+    caller: Caller, alices_note: dict[str, Any]
+) -> None:
     key = alices_note["id"]
     assert caller.get(f"/note/{key}", headers=BOB).status_code == 404
     assert caller.patch(f"/note/{key}", {"text": "mine now"}, headers=BOB).status_code == 404
@@ -170,7 +188,10 @@ def test_scope_hides_another_users_row_from_list_criteria(
 
 def test_scope_survives_sort_and_skip_probing(caller: Caller, alices_note: dict[str, Any]) -> None:
     for sort in ("text", "text DESC", "owner", "id DESC"):
-        seen = [caller.get("/note", {"sort": sort, "skip": str(skip), "limit": "1"}, headers=BOB).body for skip in range(3)]
+        seen = [
+            caller.get("/note", {"sort": sort, "skip": str(skip), "limit": "1"}, headers=BOB).body
+            for skip in range(3)
+        ]
         assert [row["owner"] for page in seen for row in page] == ["bob"]
 
 

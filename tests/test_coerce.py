@@ -1,4 +1,5 @@
-"""Client values converted to a column's Python type (flask_sockpub.coerce)."""
+"""Client values converted to a column's Python type (flask_sockpub.blueprints.coerce)."""
+
 from __future__ import annotations
 
 import enum
@@ -10,13 +11,30 @@ from typing import Any
 
 import pytest
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, DateTime, Double, Enum, Float, Integer, Interval, LargeBinary,
-    Numeric, String, Text, Time, TypeDecorator, Uuid, create_engine, select,
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    Enum,
+    Float,
+    Integer,
+    Interval,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    Uuid,
+    create_engine,
+    select,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from flask_sockpub.coerce import coerce, column_kind, expected
+from flask_sockpub.blueprints.coerce import coerce, column_kind, expected
 
 UTC = timezone.utc
 AN_ID = uuid.UUID("12345678-1234-5678-1234-567812345678")
@@ -61,7 +79,11 @@ class Lowercase(TypeDecorator[str]):
         (DateTime(), "2024-01-02T03:04:05.123Z", datetime(2024, 1, 2, 3, 4, 5, 123000)),
         (DateTime(), "2024-01-02T05:04:05+02:00", datetime(2024, 1, 2, 3, 4, 5)),
         (DateTime(timezone=True), "2024-01-02T03:04:05", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
-        (DateTime(timezone=True), "2024-01-02T05:04:05+02:00", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        (
+            DateTime(timezone=True),
+            "2024-01-02T05:04:05+02:00",
+            datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        ),
         (Time(), "07:30", time(7, 30)),
         (Uuid(), str(AN_ID), AN_ID),
         (Uuid(), AN_ID.hex, AN_ID),
@@ -154,6 +176,8 @@ def test_coerced_enum_and_datetime_values_match_stored_rows() -> None:
             (columns.at, "2024-01-02T04:04:05+01:00"),
         ]
         for column, given in given_values:
-            found = session.scalars(select(Paint.id).where(column == coerce(given, column.type))).all()
+            found = session.scalars(
+                select(Paint.id).where(column == coerce(given, column.type))
+            ).all()
             assert found == [1], column.name
     engine.dispose()

@@ -1,4 +1,5 @@
 """``flask sockpub routes`` and ``flask sockpub run``: the command group SockPub adds to ``flask``."""
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,11 @@ def test_routes_lists_what_each_blueprint_action_does_over_a_socket() -> None:
         "GET", "/article",
         "subscribes to sockpub:model:article and to sockpub:model:article:<id> of each listed record",
     )  # fmt: skip
-    assert found["sockpub_article.get"] == ("GET", "/article/<int:id>", "subscribes to sockpub:model:article:<id>")
+    assert found["sockpub_article.get"] == (
+        "GET",
+        "/article/<int:id>",
+        "subscribes to sockpub:model:article:<id>",
+    )
     assert found["sockpub_article.create"] == (
         "POST", "/article",
         "publishes create to sockpub:model:article, not to the requester; "
@@ -79,7 +84,11 @@ def test_routes_speaks_the_sails_1_event_style_when_the_app_uses_it() -> None:
 @pytest.mark.parametrize("async_mode", ["threading", "gevent"])
 def test_flask_sockpub_run_serves_http_and_sockets_on_one_port(async_mode: str) -> None:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.getcwd(), "FLASK_APP": "tests.apps.command_line:create_app"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        "FLASK_APP": "tests.apps.command_line:create_app",
+    }
     command = [str(FLASK), "sockpub", "run", "--port", str(port), "--async-mode", async_mode]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

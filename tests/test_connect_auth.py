@@ -3,6 +3,7 @@
 The rules live in tests/apps/clients.py. Each behaviour is shown through the
 test client (no network) and over a real server with the Python client.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -53,7 +54,9 @@ def test_auth_payload_wins_over_a_bearer_header(clients_app: Flask) -> None:
 
 
 def test_auth_is_none_without_payload_or_bearer_header(clients_app: Flask) -> None:
-    socket = sockpub_of(clients_app).test_client(clients_app, headers={"Authorization": "Basic cmFuZHk6eA=="})
+    socket = sockpub_of(clients_app).test_client(
+        clients_app, headers={"Authorization": "Basic cmFuZHk6eA=="}
+    )
     assert socket.get("/auth").body["auth"] is None
 
 
@@ -65,7 +68,9 @@ def test_auth_through_the_test_client(clients_app: Flask) -> None:
 # -- refusing sockets ----------------------------------------------------------
 
 
-def test_connect_hook_refuses_a_bad_token_and_the_client_gets_the_reason(clients_server: LiveServer) -> None:
+def test_connect_hook_refuses_a_bad_token_and_the_client_gets_the_reason(
+    clients_server: LiveServer,
+) -> None:
     with pytest.raises(ConnectionRefused, match="refused the socket: invalid token") as refused:
         Client(clients_server.url, auth={"token": "stolen-token"})
     assert refused.value.data == {"hint": "ask for a new token"}
@@ -77,7 +82,9 @@ def test_a_bad_bearer_header_is_refused_the_same_way(clients_server: LiveServer)
 
 
 def test_connect_hook_returning_false_refuses_the_socket(clients_server: LiveServer) -> None:
-    with pytest.raises(ConnectionRefused, match="refused the socket: Connection rejected by server"):
+    with pytest.raises(
+        ConnectionRefused, match="refused the socket: Connection rejected by server"
+    ):
         Client(clients_server.url, auth={"token": "refuse-quietly"})
 
 
@@ -200,7 +207,9 @@ def test_socket_leaves_its_rooms_even_when_a_disconnect_hook_fails() -> None:
     sid = socket.sid
 
     def members() -> list[str]:
-        return [member for member, _ in server.manager.get_participants("/", f"sockpub:room:{room}")]
+        return [
+            member for member, _ in server.manager.get_participants("/", f"sockpub:room:{room}")
+        ]
 
     assert members() == [sid]
     socket.disconnect()

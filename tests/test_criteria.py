@@ -1,8 +1,9 @@
-"""List parameters (flask_sockpub.criteria): every operator on SQLite and PostgreSQL.
+"""List parameters (flask_sockpub.blueprints.criteria): every operator on SQLite and PostgreSQL.
 
 Each result over the seed rows (NULLs, mixed case, non-ASCII letters) must equal
 the one computed in plain Python by tests/criteria_data.py.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -17,11 +18,22 @@ from sqlalchemy import Engine, String, create_engine, literal, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from flask_sockpub.criteria import ListCriteria, ListQuery
-from flask_sockpub.payload import query_string
-from flask_sockpub.textmatch import UnicodeLower
+from flask_sockpub.blueprints.criteria import ListCriteria, ListQuery
+from flask_sockpub.blueprints.textmatch import UnicodeLower, register_sqlite_lower
+from flask_sockpub.wire.socket_request import query_string
 from tests.criteria_data import (
-    EXPOSED, ROWS, U, Base, Kind, Person, folded, has, ids_where, like, people, sorted_ids,
+    EXPOSED,
+    ROWS,
+    Base,
+    Kind,
+    Person,
+    U,
+    folded,
+    has,
+    ids_where,
+    like,
+    people,
+    sorted_ids,
 )
 from tests.databases import postgres_database
 
@@ -29,7 +41,9 @@ ALL = [row["id"] for row in ROWS]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     """The seeded ``person`` table, on a fresh database of each kind."""
     if request.param == "sqlite":
         url_context: Any = _sqlite_url(tmp_path_factory)
@@ -37,6 +51,7 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url_context = postgres_database("sockpub_criteria")
     with url_context as url:
         engine = create_engine(url)
+        register_sqlite_lower(engine)
         Base.metadata.create_all(engine)
         with Session(engine) as session:
             session.add_all(people())
@@ -90,8 +105,14 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"active": True}), lambda r: r["active"] is True),
     (where({"active": "false"}), lambda r: r["active"] is False),
     (where({"born": "1990-05-01"}), has("born", lambda v: v.isoformat() == "1990-05-01")),
-    (where({"seen": "2024-01-02T03:04:05Z"}), has("seen", lambda v: v == datetime(2024, 1, 2, 3, 4, 5))),
-    (where({"seen": "2024-01-02T04:04:05+01:00"}), has("seen", lambda v: v == datetime(2024, 1, 2, 3, 4, 5))),
+    (
+        where({"seen": "2024-01-02T03:04:05Z"}),
+        has("seen", lambda v: v == datetime(2024, 1, 2, 3, 4, 5)),
+    ),
+    (
+        where({"seen": "2024-01-02T04:04:05+01:00"}),
+        has("seen", lambda v: v == datetime(2024, 1, 2, 3, 4, 5)),
+    ),
     (where({"alarm": "07:30"}), has("alarm", lambda v: v.isoformat() == "07:30:00")),
     (where({"token": str(U[4])}), lambda r: r["token"] == U[4]),
     (where({"token": U[4].hex.upper()}), lambda r: r["token"] == U[4]),
@@ -122,7 +143,10 @@ CASES: list[tuple[dict[str, Any], Any]] = [
     (where({"balance": {">=": "10.50"}}), has("balance", lambda v: v >= 10.5)),
     (where({"balance": {"<": 0}}), has("balance", lambda v: v < 0)),
     (where({"born": {">": "2000-01-01"}}), has("born", lambda v: v.isoformat() > "2000-01-01")),
-    (where({"seen": {"<=": "2024-01-02T03:04:05"}}), has("seen", lambda v: v <= datetime(2024, 1, 2, 3, 4, 5))),
+    (
+        where({"seen": {"<=": "2024-01-02T03:04:05"}}),
+        has("seen", lambda v: v <= datetime(2024, 1, 2, 3, 4, 5)),
+    ),
     (where({"alarm": {">=": "12:00:00"}}), has("alarm", lambda v: v.isoformat() >= "12:00:00")),
     (where({"name": {"<": "Z"}}), has("name", lambda v: v < "Z")),
     (where({"name": {">=": "z"}}), has("name", lambda v: v >= "z")),
@@ -349,7 +373,8 @@ def test_socket_get_data_parses_as_the_same_query(engine: Engine) -> None:
     }
     params = MultiDict(parse_qsl(query_string(data)))
     rows = [
-        row for row in ROWS
+        row
+        for row in ROWS
         if (row["age"] or 0) > 20 and row["active"] is True and row["kind"] in (Kind.cat, Kind.dog)
     ]
     assert listed(engine, params) == sorted_ids(("name", True), rows=rows)

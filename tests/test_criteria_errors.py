@@ -1,4 +1,5 @@
 """List parameters a client gets wrong: each is a CriteriaError naming what was wrong."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,7 +9,7 @@ import orjson
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from flask_sockpub.criteria import CriteriaError, ListCriteria
+from flask_sockpub.blueprints.criteria import CriteriaError, ListCriteria
 from tests.criteria_data import EXPOSED, Person
 
 CRITERIA = ListCriteria(Person, EXPOSED)
@@ -112,7 +113,9 @@ def test_broken_where_names_the_field_and_what_was_expected(
 def test_integers_beyond_64_bits_are_refused_before_the_database() -> None:
     huge = 2**64 - 1  # JSON that orjson still reads as an integer
     assert fields_of({"where": f'{{"age": {huge}}}'}) == {"age": f"expected an integer, got {huge}"}
-    assert fields_of({"where": '{"age": {"<": 1e300}}'}) == {"age": "expected an integer, got 1e+300"}
+    assert fields_of({"where": '{"age": {"<": 1e300}}'}) == {
+        "age": "expected an integer, got 1e+300"
+    }
 
 
 def test_where_that_is_not_json_is_refused() -> None:
@@ -196,8 +199,12 @@ def test_too_many_conditions_are_refused() -> None:
 
 
 def test_empty_objects_inside_or_and_are_refused() -> None:
-    assert fields_of(where({"or": [{}] * 10_000})) == {"where": "an empty object is not a condition"}
-    assert fields_of(where({"and": [{"age": 1}, {}]})) == {"where": "an empty object is not a condition"}
+    assert fields_of(where({"or": [{}] * 10_000})) == {
+        "where": "an empty object is not a condition"
+    }
+    assert fields_of(where({"and": [{"age": 1}, {}]})) == {
+        "where": "an empty object is not a condition"
+    }
 
 
 def test_too_many_values_are_refused() -> None:

@@ -4,6 +4,7 @@ The convention that marks blocks (hidden setup, checks, blocks not run and
 why) is in tests/docs_blocks.py; the JavaScript blocks run in Chromium in
 tests/browser/test_docs_examples.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def test_every_block_is_run_or_marked_with_a_reason() -> None:
     unmarked = [
         f"{block.where} ({block.language})"
         for block in BLOCKS
-        if block.language not in PYTHON | JAVASCRIPT | {"json"} and not block.after and block.not_run is None
+        if block.language not in PYTHON | JAVASCRIPT | {"json"}
+        and not block.after
+        and block.not_run is None
     ]
     assert not unmarked, (
         "blocks neither run by the tests nor marked `.. docs-test: not run: <reason>` "
@@ -93,11 +96,17 @@ setTimeout(() => { console.error("the block did not finish"); process.exit(1); }
 """
 
 
-@pytest.mark.parametrize("block", [block for block in BLOCKS if block.node], ids=lambda block: block.where)
+@pytest.mark.parametrize(
+    "block", [block for block in BLOCKS if block.node], ids=lambda block: block.where
+)
 def test_node_block_runs(block: Block, served: Callable[[Page], str]) -> None:
     (page,) = [page for page in PAGES if block in page.blocks]
     # In a block: top-level names of a `node -e` script are global, and a
     # `const io` in its dead zone breaks sails.io.js's `typeof io`.
-    code = "\n".join(["{", NODE_PRELUDE, block.code, *block.after, "}"]).replace(PLACEHOLDER_URL, served(page))
-    result = subprocess.run(["node", "-e", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    code = "\n".join(["{", NODE_PRELUDE, block.code, *block.after, "}"]).replace(
+        PLACEHOLDER_URL, served(page)
+    )
+    result = subprocess.run(
+        ["node", "-e", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr

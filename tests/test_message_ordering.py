@@ -8,6 +8,7 @@ rooms; ``publish`` to several rooms at once), yielding to its other work every
 ten messages. Each socket's sequence must equal exactly what its rooms were
 sent, computed independently here.
 """
+
 from __future__ import annotations
 
 import json
@@ -92,7 +93,9 @@ def server() -> Iterator[LiveServer]:
         yield served
 
 
-def test_a_hundred_sockets_receive_a_thousand_messages_whole_and_in_order(server: LiveServer) -> None:
+def test_a_hundred_sockets_receive_a_thousand_messages_whole_and_in_order(
+    server: LiveServer,
+) -> None:
     plan = make_plan(seed=5)
     expected = expected_sequences(plan)
     order = {"rooms": [instance_ids_of(number) for number in range(SOCKETS)], "plan": plan}
@@ -107,5 +110,7 @@ def test_a_hundred_sockets_receive_a_thousand_messages_whole_and_in_order(server
     received = json.loads(driver.stdout)["received"]
     assert len(received) == SOCKETS
     for number in range(SOCKETS):
-        assert [received_key(data) for data in received[number]] == expected[number], f"socket {number}"
+        assert [received_key(data) for data in received[number]] == expected[number], (
+            f"socket {number}"
+        )
     assert sum(len(sequence) for sequence in expected) > 20 * MESSAGES  # many sockets per message

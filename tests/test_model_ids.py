@@ -1,4 +1,5 @@
 """Room names, identities and ids: pure parts, no sockets."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,7 +11,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import ModelRooms, PubSub, SockPub
-from flask_sockpub.rooms import user_room
+from flask_sockpub.rooms.names import user_room
 from tests.apps.models import Product, Ticket, User, create_app
 
 local_db = SQLAlchemy()
@@ -55,13 +56,17 @@ def test_room_names_are_prefixed_and_never_socket_ids_or_user_rooms() -> None:
         (Ticket, "00000000-0000-0000-0000-000000000001", uuid.UUID(int=1)),
     ],
 )
-def test_ids_are_converted_through_the_primary_key_columns_type(model: Any, given: Any, expected: Any) -> None:
+def test_ids_are_converted_through_the_primary_key_columns_type(
+    model: Any, given: Any, expected: Any
+) -> None:
     rooms = model if isinstance(model, ModelRooms) else SockPub().model(model)
     assert rooms.id_of(given) == expected
     assert rooms.room(given) == rooms.room(expected)
 
 
-@pytest.mark.parametrize("given", ["seven", 7.5, True, None, {"name": "no id"}, b"7", [7], "9" * 20])
+@pytest.mark.parametrize(
+    "given", ["seven", 7.5, True, None, {"name": "no id"}, b"7", [7], "9" * 20]
+)
 def test_ids_that_are_not_ids_of_the_model_are_refused(given: Any) -> None:
     with pytest.raises(ValueError, match="User"):
         User.room(given) if given is not None else SockPub().model(User).id_of(given)

@@ -10,6 +10,7 @@ threading); each test starts with fresh inboxes, and with sockets that have left
 every model room. "Nothing arrived" is checked without sleeping: a socket
 request on the same socket comes back after every message sent to it before.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,9 @@ class Served:
     style: str
     sockets: list[Client]
 
-    def message(self, model: str, verb: str, id: Any, data: Any = None, previous: Any = None) -> Received:
+    def message(
+        self, model: str, verb: str, id: Any, data: Any = None, previous: Any = None
+    ) -> Received:
         """What a socket receives for a create/update/destroy, in this server's event style."""
         if self.style == "message":
             payload = {"model": model, "verb": verb, "id": id}
@@ -117,7 +120,9 @@ def test_user_subscribe_socket_joins_the_class_room(served: Served, sockets: Any
     assert rooms_of(first) == ["sockpub:model:user"]
 
 
-def test_publish_create_reaches_class_room_members_with_the_seeds_json(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_create_reaches_class_room_members_with_the_seeds_json(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, third = sockets
     first.post("/user/subscribe")
     second.post("/user/subscribe")
@@ -128,10 +133,17 @@ def test_publish_create_reaches_class_room_members_with_the_seeds_json(served: S
     assert settled(third, inboxes[2]) == []
     if served.style == "message":
         # exactly the seed's JSON, no more keys
-        assert inboxes[0].items[0].data == {"data": {"id": 3, "name": "Randy"}, "id": 3, "model": "user", "verb": "create"}
+        assert inboxes[0].items[0].data == {
+            "data": {"id": 3, "name": "Randy"},
+            "id": 3,
+            "model": "user",
+            "verb": "create",
+        }
 
 
-def test_publish_create_introduces_class_room_members_to_the_new_instance(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_create_introduces_class_room_members_to_the_new_instance(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, third = sockets
     first.post("/user/subscribe")
     third.post("/user/create", {"values": {"id": 3, "name": "Randy"}})
@@ -142,17 +154,23 @@ def test_publish_create_introduces_class_room_members_to_the_new_instance(served
     assert settled(second, inboxes[1]) == []
 
 
-def test_publish_create_of_an_instance_serialises_its_columns(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_create_of_an_instance_serialises_its_columns(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe")
-    second.post("/user/50/create-row", {"name": "Row"})  # each server runs this once, on a fresh database
+    second.post(
+        "/user/50/create-row", {"name": "Row"}
+    )  # each server runs this once, on a fresh database
     assert inboxes[0].wait(1) == [served.message("user", "create", 50, {"id": 50, "name": "Row"})]
 
 
 # Instance rooms: the seed's examples
 
 
-def test_user_subscribe_socket_7_and_3_joins_those_instance_rooms(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_user_subscribe_socket_7_and_3_joins_those_instance_rooms(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     assert first.post("/user/subscribe/seven-and-three").body == {"subscribed": True}
     assert rooms_of(first) == ["sockpub:model:user:3", "sockpub:model:user:7"]
@@ -165,7 +183,9 @@ def test_user_subscribe_socket_7_and_3_joins_those_instance_rooms(served: Served
     ]
 
 
-def test_player_subscribe_socket_todays_lucky_guests(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_player_subscribe_socket_todays_lucky_guests(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     assert first.post("/player/subscribe/lucky").body == {"subscribed": True}
     assert rooms_of(first) == ["sockpub:model:player:2", "sockpub:model:player:5"]
@@ -178,7 +198,9 @@ def test_player_subscribe_socket_todays_lucky_guests(served: Served, sockets: An
 
 
 @pytest.mark.parametrize("user_id", [4, "4"], ids=["int", "text"])
-def test_user_subscribe_socket_session_user_id(served: Served, sockets: Any, inboxes: Any, user_id: Any) -> None:
+def test_user_subscribe_socket_session_user_id(
+    served: Served, sockets: Any, inboxes: Any, user_id: Any
+) -> None:
     first, second, _ = sockets
     assert first.post("/login", {"user_id": user_id}).body == {"user_id": user_id}
     assert first.post("/user/subscribe/me").body == {"subscribed": True}
@@ -187,7 +209,9 @@ def test_user_subscribe_socket_session_user_id(served: Served, sockets: Any, inb
     assert inboxes[0].wait(1) == [served.message("user", "update", 4, {"name": "me"})]
 
 
-def test_product_subscribe_socket_sale_items_through_sockpub_model(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_product_subscribe_socket_sale_items_through_sockpub_model(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     assert first.post("/product/subscribe/sale").body == {"subscribed": True}
     assert rooms_of(first) == ["sockpub:model:product:A-1", "sockpub:model:product:C-3"]
@@ -199,7 +223,9 @@ def test_product_subscribe_socket_sale_items_through_sockpub_model(served: Serve
     ]
 
 
-def test_subscribe_socket_to_an_empty_list_joins_nothing(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_subscribe_socket_to_an_empty_list_joins_nothing(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     assert first.post("/user/subscribe/nothing").body == {"subscribed": True}
     assert rooms_of(first) == []
@@ -208,7 +234,9 @@ def test_subscribe_socket_to_an_empty_list_joins_nothing(served: Served, sockets
     assert settled(first, inboxes[0]) == []
 
 
-def test_ids_given_as_text_name_the_same_room_as_numbers(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_ids_given_as_text_name_the_same_room_as_numbers(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe/ids", {"ids": ["7", 8]})
     assert rooms_of(first) == ["sockpub:model:user:7", "sockpub:model:user:8"]
@@ -216,7 +244,9 @@ def test_ids_given_as_text_name_the_same_room_as_numbers(served: Served, sockets
     assert inboxes[0].wait(1) == [served.message("user", "update", 7, {"name": "seven"})]
 
 
-def test_uuid_primary_keys_and_a_models_own_serialiser(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_uuid_primary_keys_and_a_models_own_serialiser(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/ticket/subscribe/ids", {"ids": [FIRST_TICKET.replace("-", "").upper()]})
     assert rooms_of(first) == [f"sockpub:model:pass:{FIRST_TICKET}"]
@@ -228,7 +258,9 @@ def test_uuid_primary_keys_and_a_models_own_serialiser(served: Served, sockets: 
 # Update and destroy reach the instance room only
 
 
-def test_publish_update_reaches_only_instance_room_members(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_update_reaches_only_instance_room_members(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, third = sockets
     first.post("/user/subscribe/ids", {"ids": [7]})
     second.post("/user/subscribe")  # the class room hears creates, not updates
@@ -238,7 +270,9 @@ def test_publish_update_reaches_only_instance_room_members(served: Served, socke
     assert settled(third, inboxes[2]) == []
 
 
-def test_publish_destroy_reaches_the_instance_room_which_then_empties(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_destroy_reaches_the_instance_room_which_then_empties(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, third = sockets
     first.post("/user/subscribe/ids", {"ids": [7, 8]})
     second.post("/user/subscribe/ids", {"ids": [7]})
@@ -254,15 +288,27 @@ def test_publish_destroy_reaches_the_instance_room_which_then_empties(served: Se
     assert settled(first, inboxes[0]) == [destroyed]
 
 
-def test_previous_is_sent_in_the_model_style_only(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_previous_is_sent_in_the_model_style_only(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe/ids", {"ids": [6]})
     second.post("/user/6/update", {"values": {"name": "new"}, "previous": {"id": 6, "name": "old"}})
     second.post("/user/6/destroy", {"previous": {"id": 6, "name": "new"}})
     update, destroy = inboxes[0].wait(2)
     if served.style == "model":
-        assert update == Received("user", {"verb": "updated", "id": 6, "data": {"name": "new"}, "previous": {"id": 6, "name": "old"}})
-        assert destroy == Received("user", {"verb": "destroyed", "id": 6, "previous": {"id": 6, "name": "new"}})
+        assert update == Received(
+            "user",
+            {
+                "verb": "updated",
+                "id": 6,
+                "data": {"name": "new"},
+                "previous": {"id": 6, "name": "old"},
+            },
+        )
+        assert destroy == Received(
+            "user", {"verb": "destroyed", "id": 6, "previous": {"id": 6, "name": "new"}}
+        )
     else:
         assert update == served.message("user", "update", 6, {"name": "new"})
         assert destroy == served.message("user", "destroy", 6)
@@ -271,7 +317,9 @@ def test_previous_is_sent_in_the_model_style_only(served: Served, sockets: Any, 
 # omit, everywhere
 
 
-def test_publish_create_omits_the_given_socket_and_does_not_introduce_it(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_create_omits_the_given_socket_and_does_not_introduce_it(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe")
     second.post("/user/subscribe")
@@ -291,7 +339,9 @@ def test_publish_update_omits_the_given_socket(served: Served, sockets: Any, inb
     assert settled(first, inboxes[0]) == []
 
 
-def test_publish_destroy_omits_the_given_socket_which_stays_in_the_room(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_destroy_omits_the_given_socket_which_stays_in_the_room(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe/ids", {"ids": [7]})
     second.post("/user/subscribe/ids", {"ids": [7]})
@@ -323,7 +373,9 @@ def test_publish_omits_the_given_socket(served: Served, sockets: Any, inboxes: A
 # introduce, publish, room, subscribers, unsubscribe
 
 
-def test_introduce_puts_class_room_members_in_the_instance_room(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_introduce_puts_class_room_members_in_the_instance_room(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, third = sockets
     first.post("/user/subscribe")
     second.post("/user/subscribe")
@@ -331,10 +383,16 @@ def test_introduce_puts_class_room_members_in_the_instance_room(served: Served, 
     assert rooms_of(first) == rooms_of(second) == ["sockpub:model:user", "sockpub:model:user:9"]
     assert rooms_of(third) == []
     third.post("/user/9/update", {"values": {"name": "nine"}})
-    assert inboxes[0].wait(1) == inboxes[1].wait(1) == [served.message("user", "update", 9, {"name": "nine"})]
+    assert (
+        inboxes[0].wait(1)
+        == inboxes[1].wait(1)
+        == [served.message("user", "update", 9, {"name": "nine"})]
+    )
 
 
-def test_publish_sends_the_message_as_it_is_once_per_socket(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_sends_the_message_as_it_is_once_per_socket(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, third = sockets
     first.post("/user/subscribe/ids", {"ids": [7, 2]})
     second.post("/user/subscribe/ids", {"ids": [2]})
@@ -369,7 +427,9 @@ def test_subscribers_lists_the_sockets_of_a_room(served: Served, sockets: Any) -
     second.post("/user/subscribe/ids", {"ids": [7]})
     third.post("/user/subscribe/ids", {"ids": [7]})
     assert third.get("/user/subscribers").body == {"subscribers": [first.sid]}
-    assert first.get("/user/subscribers", {"id": 7}).body == {"subscribers": sorted([second.sid, third.sid])}
+    assert first.get("/user/subscribers", {"id": 7}).body == {
+        "subscribers": sorted([second.sid, third.sid])
+    }
     assert first.get("/user/subscribers", {"id": 8}).body == {"subscribers": []}
 
 
@@ -377,14 +437,18 @@ def test_unsubscribe_by_id_and_by_instance(served: Served, sockets: Any, inboxes
     first, second, _ = sockets
     first.post("/user/subscribe/ids", {"ids": [1, 2, 3, 4]})
     assert first.post("/user/unsubscribe", {"ids": [1, "2"]}).body == {"unsubscribed": True}
-    assert first.post("/user/unsubscribe", {"ids": [3], "as_instances": True}).body == {"unsubscribed": True}
+    assert first.post("/user/unsubscribe", {"ids": [3], "as_instances": True}).body == {
+        "unsubscribed": True
+    }
     assert rooms_of(first) == ["sockpub:model:user:4"]
     for id in (1, 2, 3, 4):
         second.post(f"/user/{id}/update", {"values": {"n": id}})
     assert settled(first, inboxes[0]) == [served.message("user", "update", 4, {"n": 4})]
 
 
-def test_unsubscribe_without_instances_leaves_the_class_room(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_unsubscribe_without_instances_leaves_the_class_room(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe")
     first.post("/user/subscribe/ids", {"ids": [5]})
@@ -397,7 +461,9 @@ def test_unsubscribe_without_instances_leaves_the_class_room(served: Served, soc
 # Publishing from outside socket requests
 
 
-def test_publish_from_an_http_request_reaches_sockets(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_from_an_http_request_reaches_sockets(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, _, _ = sockets
     first.post("/user/subscribe/ids", {"ids": [7]})
     request = urllib.request.Request(
@@ -417,7 +483,9 @@ def test_subscribing_over_http_is_a_no_op_returning_false(served: Served) -> Non
         assert json.loads(response.read()) == {"subscribed": False}
 
 
-def test_publish_from_a_background_task_reaches_sockets(served: Served, sockets: Any, inboxes: Any) -> None:
+def test_publish_from_a_background_task_reaches_sockets(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
     first, second, _ = sockets
     first.post("/user/subscribe/ids", {"ids": [8]})
     assert second.post("/user/8/update-later", {"name": "later"}).body == {"scheduled": True}

@@ -1,4 +1,5 @@
 """Connections have Nagle's algorithm off, WebSockets and keep-alive HTTP, under every server."""
+
 from __future__ import annotations
 
 import pytest

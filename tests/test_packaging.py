@@ -8,6 +8,7 @@ same packages as pip would, in a fraction of the time pip takes here (pip
 creating and filling the two build environments and the venv took about
 three times as long).
 """
+
 from __future__ import annotations
 
 import os
@@ -71,7 +72,9 @@ def test_twine_check_passes(dist: Dist) -> None:
 def test_the_wheel_carries_the_browser_bundle_py_typed_and_the_license(dist: Dist) -> None:
     with zipfile.ZipFile(dist.wheel) as wheel:
         names = set(wheel.namelist())
-        metadata = wheel.read(next(name for name in names if name.endswith(".dist-info/METADATA"))).decode()
+        metadata = wheel.read(
+            next(name for name in names if name.endswith(".dist-info/METADATA"))
+        ).decode()
     assert "flask_sockpub/static/dist/sockpub.js" in names
     assert "flask_sockpub/py.typed" in names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
@@ -88,9 +91,13 @@ def test_the_sdist_carries_the_bundle_its_sources_and_the_changelog(dist: Dist) 
         assert name in names
 
 
-def test_the_wheel_in_an_empty_venv_serves_the_todo_demo_with_its_sdk(dist: Dist, tmp_path: Path) -> None:
+def test_the_wheel_in_an_empty_venv_serves_the_todo_demo_with_its_sdk(
+    dist: Dist, tmp_path: Path
+) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "uv", "venv", "--quiet", str(venv)], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "uv", "venv", "--quiet", str(venv)], check=True, timeout=60
+    )
     python = venv / "bin" / "python"
     install = subprocess.run(
         [sys.executable, "-m", "uv", "pip", "install", "--python", str(python), str(dist.wheel)],
@@ -100,7 +107,9 @@ def test_the_wheel_in_an_empty_venv_serves_the_todo_demo_with_its_sdk(dist: Dist
     assert not DEPRECATION.search(install.stdout + install.stderr)
     # The demo, but not the package: from the temporary directory, only the
     # installed flask_sockpub can be imported.
-    shutil.copytree(ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__")
+    )
     where = subprocess.run(
         [str(python), "-c", "import flask_sockpub; print(flask_sockpub.__file__)"],
         cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60,
@@ -110,9 +119,19 @@ def test_the_wheel_in_an_empty_venv_serves_the_todo_demo_with_its_sdk(dist: Dist
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'todo.sqlite'}"
-    command = [str(python), "-m", "flask_sockpub", "run", "examples.todo.app:create_app", "--port", str(port)]
+    command = [
+        str(python),
+        "-m",
+        "flask_sockpub",
+        "run",
+        "examples.todo.app:create_app",
+        "--port",
+        str(port),
+    ]
     with open(tmp_path / "server.log", "w+b") as log:
-        server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
         class Watched:
             def check_alive(self) -> None:

@@ -1,4 +1,5 @@
 """SockPub's packet class keeps python-socketio's behaviour where it only goes faster."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 import pytest
 from socketio import packet
 
-from flask_sockpub.packets import Packet
+from flask_sockpub.wire.packets import Packet
 
 CASES: list[Any] = [
     None, 0, "text", b"", b"bytes", [], {}, [1, "two", None], {"a": {"b": [1, 2]}},

@@ -1,4 +1,5 @@
 """The public API: every name in __all__ is documented and typed."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,7 +18,11 @@ def public_names() -> list[tuple[str, object]]:
 
 @pytest.mark.parametrize(("name", "obj"), public_names(), ids=[name for name, _ in public_names()])
 def test_public_name_has_a_docstring(name: str, obj: object) -> None:
-    doc = obj.__doc__ if not isinstance(obj, flask_sockpub.sockets.Socket) else flask_sockpub.sockets.Socket.__doc__
+    doc = (
+        obj.__doc__
+        if not isinstance(obj, flask_sockpub.sockets.Socket)
+        else flask_sockpub.sockets.Socket.__doc__
+    )
     if name == "current_socket":
         # A LocalProxy: its documentation is the attribute docstring in sockets.py,
         # rendered by the API reference; the proxied object has Socket's.
@@ -39,7 +44,9 @@ def callables_to_check() -> list[tuple[str, object]]:
     return found
 
 
-@pytest.mark.parametrize(("name", "func"), callables_to_check(), ids=[name for name, _ in callables_to_check()])
+@pytest.mark.parametrize(
+    ("name", "func"), callables_to_check(), ids=[name for name, _ in callables_to_check()]
+)
 def test_public_callable_has_type_hints_and_a_docstring(name: str, func: typing.Any) -> None:
     signature = inspect.signature(func)
     hints = func.__annotations__

@@ -3,6 +3,7 @@
 These run in-process, with sockets of the test client (real ones are in
 test_model_rooms.py).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,7 +37,9 @@ def update(app: Flask, id: int, data: dict[str, str]) -> Received:
     return Received("user", {"verb": "updated", "id": id, "data": data})
 
 
-def test_a_cli_command_publishes_to_subscribed_sockets(app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]) -> None:
+def test_a_cli_command_publishes_to_subscribed_sockets(
+    app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]
+) -> None:
     first, second = sockets
     first.post("/user/subscribe/ids", {"ids": [7]})
     result = app.test_cli_runner().invoke(args=["announce", "7", "from the CLI"])
@@ -58,11 +61,16 @@ def test_sockets_named_by_id_or_as_socket_objects_are_subscribed_from_an_app_con
         User.publish_update(7, {"name": "both"})
         assert User.unsubscribe(second.sid, 7) is True
         User.publish_update(7, {"name": "first only"})
-    assert first.received() == [update(app, 7, {"name": "both"}), update(app, 7, {"name": "first only"})]
+    assert first.received() == [
+        update(app, 7, {"name": "both"}),
+        update(app, 7, {"name": "first only"}),
+    ]
     assert second.received() == [update(app, 7, {"name": "both"})]
 
 
-def test_subscribing_without_a_socket_joins_the_current_one(app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]) -> None:
+def test_subscribing_without_a_socket_joins_the_current_one(
+    app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]
+) -> None:
     first, _ = sockets
     assert first.post("/user/subscribe/implicit").body == {"subscribed": True}
     assert "sockpub:model:user" in first.get("/my/rooms").body["rooms"]
@@ -93,7 +101,9 @@ def test_publishing_outside_an_app_context_says_so() -> None:
         User.publish_update(7, {"name": "nowhere"})
 
 
-def test_user_rooms_named_like_model_rooms_are_other_rooms(app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]) -> None:
+def test_user_rooms_named_like_model_rooms_are_other_rooms(
+    app: Flask, sockets: tuple[SocketTestClient, SocketTestClient]
+) -> None:
     listener, member = sockets
     assert listener.post("/rooms/sockpub:model:user/listen").body == {"listening": True}
     member.post("/user/subscribe")

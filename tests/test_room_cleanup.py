@@ -12,6 +12,7 @@ never answers the close frame), so there the sockets drop the connection or
 are disconnected by the server; and engine.io sweeps dead connections in its
 own time, shortened here with one-second pings.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,9 +76,14 @@ def cycle(server: LiveServer, number: int, endings: tuple[str, ...]) -> None:
     closed_by_server = False
     try:
         assert client.post("/user/subscribe").body == {"subscribed": True}
-        assert client.post("/user/subscribe/ids", {"ids": [1000 + number % 50]}).body == {"subscribed": True}
+        assert client.post("/user/subscribe/ids", {"ids": [1000 + number % 50]}).body == {
+            "subscribed": True
+        }
         assert client.post(f"/rooms/lobby-{number % 5}/listen").body == {"listening": True}
-        assert client.post("/user/create", {"values": {"id": number % len(CREATED_IDS)}}).status_code == 200
+        assert (
+            client.post("/user/create", {"values": {"id": number % len(CREATED_IDS)}}).status_code
+            == 200
+        )
         ending = endings[number % len(endings)]
         if ending == "drop":
             dropped = drop_connection(client)
@@ -120,8 +126,12 @@ def run_cycles(server: LiveServer, endings: tuple[str, ...]) -> None:
     [("gevent", ("close", "drop", "server")), ("threading", ("drop", "server"))],
     ids=["gevent", "threading"],
 )
-def test_a_thousand_sockets_come_and_go_leaving_nothing_behind(async_mode: str, endings: tuple[str, ...]) -> None:
-    with live_server("tests.apps.models:create_app", async_mode=async_mode, env={"SOCKPUB_TEST_PING": "1"}) as server:
+def test_a_thousand_sockets_come_and_go_leaving_nothing_behind(
+    async_mode: str, endings: tuple[str, ...]
+) -> None:
+    with live_server(
+        "tests.apps.models:create_app", async_mode=async_mode, env={"SOCKPUB_TEST_PING": "1"}
+    ) as server:
         with Client(server.url) as observer:
             inbox = Inbox(observer, "message")
             observer.post("/user/subscribe")
@@ -136,4 +146,6 @@ def test_a_thousand_sockets_come_and_go_leaving_nothing_behind(async_mode: str, 
             after = wait_for_sizes(server, before, timeout=30)
             assert after == before
             # The observer heard every create: the server kept serving throughout.
-            assert len(inbox.wait(len(CREATED_IDS) + CYCLES, timeout=10)) == len(CREATED_IDS) + CYCLES
+            assert (
+                len(inbox.wait(len(CREATED_IDS) + CYCLES, timeout=10)) == len(CREATED_IDS) + CYCLES
+            )

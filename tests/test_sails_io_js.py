@@ -5,6 +5,7 @@ sails-io.test.js against tests/apps/clients.py in each async mode, and
 blueprints.test.js against a CRUD blueprint on SQLite and PostgreSQL.
 ``scripts/test`` installs the npm packages (``npm ci``) before pytest runs.
 """
+
 from __future__ import annotations
 
 import pytest

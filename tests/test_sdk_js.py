@@ -5,6 +5,7 @@ disconnection, resubscription after a reconnect, settings and back-off)
 against a fake socket; the browser tests (tests/browser/) drive the built
 bundle in Chromium. ``scripts/test`` installs the npm packages first.
 """
+
 from __future__ import annotations
 
 from tests.node_runner import run_node_tests

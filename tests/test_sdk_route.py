@@ -1,4 +1,5 @@
 """The browser SDK served by the extension, and the JWR header that marks subscribing requests."""
+
 from __future__ import annotations
 
 import logging
@@ -11,10 +12,9 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import PubSub, SockPub, listen
-from flask_sockpub import browser
 from flask_sockpub.client import Client
+from flask_sockpub.serving import sdk as browser
 from flask_sockpub.sockets import SUBSCRIBED_HEADER
-
 
 db = SQLAlchemy()
 
@@ -134,12 +134,17 @@ def test_the_mark_reaches_a_real_client(real_socket: Client) -> None:
 def test_no_bundled_or_minified_javascript_is_committed() -> None:
     root = Path(__file__).resolve().parent.parent
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "*.js", "*.mjs", "*.cjs"], cwd=root, capture_output=True, check=True
+        ["git", "ls-files", "-z", "*.js", "*.mjs", "*.cjs"],
+        cwd=root,
+        capture_output=True,
+        check=True,
     )
     files = [name for name in listed.stdout.decode().split("\0") if name]
     assert "scripts/build-sdk.mjs" in files  # the listing works
     for name in files:
-        assert not name.startswith("flask_sockpub/static/dist/"), f"{name} is built, never committed"
+        assert not name.startswith("flask_sockpub/static/dist/"), (
+            f"{name} is built, never committed"
+        )
         text = (root / name).read_text(encoding="utf-8")
         # A bundle carries socket.io-client's code; minified code has very long lines.
         assert "Socket.IO contributors" not in text or name == "scripts/build-sdk.mjs", name

@@ -1,4 +1,5 @@
 """Instances become JSON-safe dicts of their columns."""
+
 from __future__ import annotations
 
 import datetime
@@ -125,9 +126,15 @@ def test_unknown_types_are_refused_naming_where(session: Any) -> None:
 
 
 def test_a_model_serialises_itself_with_its_hook(session: Any) -> None:
-    assert serialize(Secretive(id=1, name="Ann", password="x")) == {"id": 1, "name": "Ann", "seen": "2024-01-02"}
+    assert serialize(Secretive(id=1, name="Ann", password="x")) == {
+        "id": 1,
+        "name": "Ann",
+        "seen": "2024-01-02",
+    }
 
 
 def test_a_hook_that_returns_no_dict_is_an_error(session: Any) -> None:
-    with pytest.raises(TypeError, match=r"Broken.__sockpub_serialize__\(\) must return a dict, not list"):
+    with pytest.raises(
+        TypeError, match=r"Broken.__sockpub_serialize__\(\) must return a dict, not list"
+    ):
         serialize(Broken(id=1))

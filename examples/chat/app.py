@@ -6,6 +6,7 @@ examples.chat.app:create_app``) and open http://127.0.0.1:5000/ in two
 browsers, or a normal and a private window: the nickname lives in the session
 cookie, so two tabs of one browser are the same person.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,16 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from examples.theme import theme
-from flask_sockpub import PubSub, SockPub, Socket, broadcast, current_socket, listen, param, serialize
+from flask_sockpub import (
+    PubSub,
+    Socket,
+    SockPub,
+    broadcast,
+    current_socket,
+    listen,
+    param,
+    serialize,
+)
 
 
 class Base(DeclarativeBase):
@@ -104,8 +114,14 @@ def create_app() -> Flask:
         listen(name)  # hear what is said here: broadcast(name, ...)
         Room.subscribe(current_socket, name)  # be counted among the people here
         announce(name, "joined", nick)
-        lines = db.session.scalars(db.select(Line).where(Line.room == name).order_by(Line.id.desc()).limit(50))
-        return {"room": name, "lines": [serialize(line) for line in reversed(list(lines))], "people": people(name)}
+        lines = db.session.scalars(
+            db.select(Line).where(Line.room == name).order_by(Line.id.desc()).limit(50)
+        )
+        return {
+            "room": name,
+            "lines": [serialize(line) for line in reversed(list(lines))],
+            "people": people(name),
+        }
 
     @app.post("/rooms/<name>/lines")
     def say(name: str) -> Any:
@@ -136,7 +152,9 @@ def people(room: str, leaving: Socket | None = None) -> list[str]:
     return sorted(nicks, key=str.lower)
 
 
-def announce(room: str, kind: str, nick: str, text: str = "", leaving: Socket | None = None) -> None:
+def announce(
+    room: str, kind: str, nick: str, text: str = "", leaving: Socket | None = None
+) -> None:
     """Keep a line in the room's history and send it to everybody in the room."""
     line = Line(room=room, kind=kind, nick=nick, text=text)
     db.session.add(line)

@@ -3,7 +3,7 @@
 Run it with ``scripts/demo echo`` (or ``python -m flask_sockpub run examples.echo.app:create_app``), then:
 
 * in a browser: http://127.0.0.1:5000/, the welcome page, which makes the
-  seed's ``socket.get('/echo', {message: 'hi there!'})``
+  Sails 0.9 guide's ``socket.get('/echo', {message: 'hi there!'})``
 * over HTTP: ``curl 'http://127.0.0.1:5000/echo?message=hi%20there!'``
 * over a socket (Python)::
 
@@ -11,6 +11,7 @@ Run it with ``scripts/demo echo`` (or ``python -m flask_sockpub run examples.ech
       with Client("http://127.0.0.1:5000") as client:
           print(client.get("/echo", {"message": "hi there!"}).body)
 """
+
 from __future__ import annotations
 
 import os
@@ -69,4 +70,3 @@ def create_app() -> Flask:
     with app.app_context():
         db.create_all()
     return app
-

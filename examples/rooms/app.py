@@ -3,6 +3,7 @@
 Run it with ``python -m flask_sockpub run examples.rooms.app:create_app``, then
 ``python -m examples.rooms.client http://127.0.0.1:5000`` in another terminal.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ def create_app() -> Flask:
     @app.get("/users")
     def list_users() -> Any:
         users = db.session.scalars(db.select(User).order_by(User.id)).all()
-        User.subscribe(current_socket)         # hear every create
+        User.subscribe(current_socket)  # hear every create
         User.subscribe(current_socket, users)  # and every change to these
         return [serialize(user) for user in users]
 

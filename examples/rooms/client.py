@@ -4,6 +4,7 @@ Alice lists the users (joining the class room and their instance rooms), Bob
 creates, renames, waves at and deletes one; Alice hears each, Bob none of his
 own. Prints what Alice received.
 """
+
 from __future__ import annotations
 
 import sys

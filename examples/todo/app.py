@@ -9,6 +9,7 @@ its socket to every change; adding, ticking and deleting are
 ``socket.post``/``patch``/``delete`` on the blueprint's routes, which publish
 each change to the other subscribed sockets.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ Served by ``live_server("tests.apps.blueprints:create_app", env={"DATABASE_URL":
 each test starts from the same data; ``/_testing/...`` views let tests count
 rows and room members without a second connection to the database.
 """
+
 from __future__ import annotations
 
 import functools
@@ -87,9 +88,13 @@ sockpub.blueprint(Ticket)
 sockpub.blueprint(Person, hidden=["secret"])
 sockpub.blueprint(Note, query=owners_notes)
 sockpub.blueprint(User, "/mirrored", name="mirrored", mirror=True, hidden=["password_hash"])
-sockpub.blueprint(User, "/readable", name="readable", actions=["list", "get"], page_size=2, max_limit=3)
+sockpub.blueprint(
+    User, "/readable", name="readable", actions=["list", "get"], page_size=2, max_limit=3
+)
 sockpub.blueprint(User, "/guarded", name="guarded", decorators=[require_key])
-sockpub.blueprint(User, "/tagged", name="tagged", decorators={"get": tag_response, "create": [require_key]})
+sockpub.blueprint(
+    User, "/tagged", name="tagged", decorators={"get": tag_response, "create": [require_key]}
+)
 sockpub.blueprint(User, "/short", name="short", shortcuts=True, hidden=["password_hash"])
 sockpub.blueprint(
     User, "/even", name="even", authorize=lambda socket, user: user is not None and user.id % 2 == 0
@@ -125,6 +130,10 @@ def create_app() -> Flask:
     @app.get("/_testing/subscribers/<model>/<id>")
     def subscribers(model: str, id: str) -> Any:
         rooms = sockpub.model({"user": User, "note": Note}[model])
-        return {"sockets": sorted(socket.id for socket in rooms.subscribers(None if id == "class" else id))}
+        return {
+            "sockets": sorted(
+                socket.id for socket in rooms.subscribers(None if id == "class" else id)
+            )
+        }
 
     return app

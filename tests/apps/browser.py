@@ -6,6 +6,7 @@ blueprint of ``User`` with Sails 1.x events (``SOCKPUB_EVENT_STYLE =
 "model"``: event ``user`` with ``{verb: "created", ...}``), for a Sails front
 end.
 """
+
 from __future__ import annotations
 
 import time

@@ -9,6 +9,7 @@ The token ``"crash-the-hook"`` makes the hook fail. Of the two disconnect hooks,
 the first always fails; the second broadcasts the leaving socket to the room
 ``presence``.
 """
+
 from __future__ import annotations
 
 import time

@@ -2,6 +2,7 @@
 
 Served by ``flask --app tests.apps.command_line sockpub run`` in the tests.
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -6,6 +6,7 @@ token checks at connect. ``/_docs/block`` renders one JavaScript or HTML
 block of the docs in a page, after the browser SDK, for the browser tests
 (tests/browser/test_docs_examples.py).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,7 +54,8 @@ def check_token(auth: Any) -> None:
 
 #: Before every block: console.log recorded in ``docsLog`` (for the
 #: ``after`` checks), and the helpers the examples call without defining.
-PRELUDE = """<!doctype html>
+PRELUDE = (
+    """<!doctype html>
 <script>
 window.docsLog = [];
 const originalLog = console.log.bind(console);
@@ -62,7 +64,9 @@ const readToken = () => "%s";
 const showUser = (body) => console.log(body);
 const render = (items) => console.log(items);
 </script>
-""" % TOKEN
+"""
+    % TOKEN
+)
 #: A JavaScript block, after the SDK, in an async function so that ``await`` works.
 JS_PAGE = """<script src="{{ url_for('sockpub_client') }}"></script>
 <script>
@@ -108,7 +112,8 @@ def create_app() -> Flask:
 
     @app.post("/chat/<room>/say")
     def say(room: str) -> dict[str, Any]:
-        broadcast(f"chat:{room}", {"text": param("text")})
+        include_self = param("include_self", True) is not False
+        broadcast(f"chat:{room}", {"text": param("text")}, include_self=include_self)
         return {"said": param("text")}
 
     @app.get("/_docs/block")
@@ -118,7 +123,9 @@ def create_app() -> Flask:
         if path.parent not in (ROOT, ROOT / "docs") or path.suffix != ".rst":
             abort(404)
         line = int(request.args["line"])
-        found = [b for b in read_page(Path(path)).blocks if b.line == line and b.language in JAVASCRIPT]
+        found = [
+            b for b in read_page(Path(path)).blocks if b.line == line and b.language in JAVASCRIPT
+        ]
         if not found:
             abort(404)
         (shown,) = found

@@ -4,14 +4,15 @@ Served by ``live_server("tests.apps.models:create_app")``. The environment
 chooses the async mode (``SOCKPUB_TEST_ASYNC_MODE``) and the event style
 (``FLASK_SOCKPUB_EVENT_STYLE``, read by ``from_prefixed_env``).
 """
+
 from __future__ import annotations
 
 import datetime
 import decimal
 import gc
 import os
-from socket import IPPROTO_TCP, TCP_NODELAY
 import uuid
+from socket import IPPROTO_TCP, TCP_NODELAY
 from typing import Any
 
 import click
@@ -19,9 +20,9 @@ import engineio
 from flask import Flask, abort, request, session
 from flask_sqlalchemy import SQLAlchemy
 
-from flask_sockpub import PubSub, SockPub, Socket, broadcast, current_socket, listen, param
-from flask_sockpub.nodelay import connection_socket
-from flask_sockpub.rooms import MODEL_ROOM_PREFIX
+from flask_sockpub import PubSub, Socket, SockPub, broadcast, current_socket, listen, param
+from flask_sockpub.rooms.names import MODEL_ROOM_PREFIX
+from flask_sockpub.serving.middleware import connection_socket
 
 db = SQLAlchemy()
 
@@ -77,7 +78,9 @@ def create_app(**config: Any) -> Flask:
     if os.environ.get("SOCKPUB_TEST_PING"):
         # Short pings make engine.io sweep dead connections within seconds.
         options["ping_interval"] = options["ping_timeout"] = int(os.environ["SOCKPUB_TEST_PING"])
-    sockpub = SockPub(app, db=db, async_mode=os.environ.get("SOCKPUB_TEST_ASYNC_MODE") or None, **options)
+    sockpub = SockPub(
+        app, db=db, async_mode=os.environ.get("SOCKPUB_TEST_ASYNC_MODE") or None, **options
+    )
     products = sockpub.model(Product)
     rooms_of = {"user": User, "player": Player, "product": products, "ticket": Ticket}
 
@@ -93,7 +96,9 @@ def create_app(**config: Any) -> Flask:
             ]
         )
         db.session.add_all(
-            Ticket(id=ticket_id, holder_id=1, issued=datetime.datetime(2024, 5, 17, 9, 30), secret="s")
+            Ticket(
+                id=ticket_id, holder_id=1, issued=datetime.datetime(2024, 5, 17, 9, 30), secret="s"
+            )
             for ticket_id in TICKET_IDS
         )
         db.session.commit()
@@ -304,14 +309,20 @@ def table_sizes(app: Flask) -> dict[str, int]:
     return {
         "socketio_rooms": len(rooms),
         "socketio_memberships": sum(len(members) for members in rooms.values()),
-        "socketio_model_rooms": sum(1 for name in rooms if isinstance(name, str) and name.startswith("sockpub:")),
+        "socketio_model_rooms": sum(
+            1 for name in rooms if isinstance(name, str) and name.startswith("sockpub:")
+        ),
         "socketio_namespaces": len(manager.rooms),
         "socketio_callbacks": len(manager.callbacks),
         "socketio_pending_connect": sum(len(sids) for sids in manager.pending_connect.values()),
-        "socketio_pending_disconnect": sum(len(sids) for sids in manager.pending_disconnect.values()),
+        "socketio_pending_disconnect": sum(
+            len(sids) for sids in manager.pending_disconnect.values()
+        ),
         "socketio_binary_packets": len(server._binary_packet),
         "socketio_environs": len(server.environ),
         "engineio_sockets": len(server.eio.sockets),
-        "live_engineio_sockets": sum(1 for obj in live if isinstance(obj, engineio.base_socket.BaseSocket)),
+        "live_engineio_sockets": sum(
+            1 for obj in live if isinstance(obj, engineio.base_socket.BaseSocket)
+        ),
         "live_sockpub_sockets": sum(1 for obj in live if isinstance(obj, Socket)),
     }

@@ -1,10 +1,12 @@
 """An app exercising the whole Flask pipeline, served to socket and HTTP tests alike."""
+
 from __future__ import annotations
 
 import os
 from typing import Any
 
 from flask import Flask, abort, g, jsonify, redirect, request, session
+
 from flask_sockpub import SockPub, broadcast, current_socket, listen, param
 
 #: Side effects of teardown_request, seen by later requests in the same process.
@@ -84,6 +86,17 @@ def create_app(**config: Any) -> Flask:
     @app.route("/items/<int:item_id>")
     def item(item_id: int) -> Any:
         return {"item_id": item_id, "param": param("item_id")}
+
+    @app.route("/cookie")
+    def set_cookie() -> Any:
+        response = jsonify(cookie="set")
+        response.set_cookie("flavour", "oatmeal")
+        return response
+
+    @app.route("/whisper", methods=["POST"])
+    def whisper() -> Any:
+        current_socket.emit("whisper", {"text": param("text")})
+        return {"sent": True}
 
     @app.route("/boom")
     def boom() -> Any:

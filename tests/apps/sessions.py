@@ -5,6 +5,7 @@ Configured from ``SOCKPUB_TEST_*`` environment variables (``live_server(env=...)
 ``SOCKPUB_TEST_REDIS_URL`` gives server-side sessions with Flask-Session; without
 them, Flask's cookie sessions.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,14 @@ from collections import defaultdict
 from typing import Any
 
 from flask import Blueprint, Flask, session
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_required,
+    login_user,
+    logout_user,
+)
 
 from flask_sockpub import SockPub, param
 

@@ -1,4 +1,5 @@
 """The chat demo (examples/chat) with two visitors, each in a browser profile of their own."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,7 +10,12 @@ from flask_sockpub.testing import LiveServer
 from tests.browser.conftest import keep_screenshot
 
 
-def enter(open_page: Callable[..., Page], server: LiveServer, nick: str, context: BrowserContext | None = None) -> Page:
+def enter(
+    open_page: Callable[..., Page],
+    server: LiveServer,
+    nick: str,
+    context: BrowserContext | None = None,
+) -> Page:
     """Pick a nickname (an HTTP form: it goes in the session) and land in the lobby."""
     page = open_page(server.url + "/", context)
     page.fill("input[name=nick]", nick)
@@ -43,7 +49,9 @@ def test_two_visitors_chat_and_see_who_comes_and_goes(
     randy.click("#say button")
     for page in (randy, amanda):
         expect(page.locator("#lines li").last).to_contain_text("RandyQuiet, until you came.")
-        expect(page.locator("#lines li").nth(-2)).to_contain_text("AmandaHi Randy, how is the lobby?")
+        expect(page.locator("#lines li").nth(-2)).to_contain_text(
+            "AmandaHi Randy, how is the lobby?"
+        )
     expect(amanda.locator("#text")).to_have_value("")
 
     # The nickname came from the session: the server said who spoke.
@@ -70,7 +78,9 @@ def test_a_room_keeps_its_history_for_the_next_visitor(
     expect(later.locator("#rooms")).to_contain_text("#history-test")
 
 
-def test_without_a_nickname_the_chat_asks_for_one(chat_server: LiveServer, open_page: Callable[..., Page]) -> None:
+def test_without_a_nickname_the_chat_asks_for_one(
+    chat_server: LiveServer, open_page: Callable[..., Page]
+) -> None:
     page = open_page(chat_server.url + "/r/lobby")
     expect(page).to_have_url(chat_server.url + "/")
     page.click("button[type=submit]")

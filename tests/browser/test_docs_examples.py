@@ -7,6 +7,7 @@ the convention. A block passes when the page throws nothing and logs no
 error, and its ``.. docs-test: after`` check (a JavaScript expression) comes
 true; a block without a check must let a socket request round-trip after it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -43,7 +44,9 @@ def test_block_runs_in_the_browser(
     def watch(page: Page) -> None:
         def on_console(message: ConsoleMessage) -> None:
             # Chromium asks every page for a favicon, which the app has not.
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            if message.type == "error" and not message.location.get("url", "").endswith(
+                "/favicon.ico"
+            ):
                 errors.append(message.text)
 
         page.on("console", on_console)
@@ -51,7 +54,9 @@ def test_block_runs_in_the_browser(
     page = open_page("about:blank")
     watch(page)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(f"{docs_server.url}/_docs/block?page={block.page.relative_to(ROOT)}&line={block.line}")
+    page.goto(
+        f"{docs_server.url}/_docs/block?page={block.page.relative_to(ROOT)}&line={block.line}"
+    )
     if block.after:
         for check in block.after:
             page.wait_for_function(check.strip(), timeout=WAIT_MS)

@@ -19,6 +19,7 @@ skipped; the SDK build runs. ``SOCKPUB_QUICKSTART_FRESH=1`` reuses nothing:
 ``scripts/demo`` then makes the venv and installs everything (pip and npm
 from their caches or the registries): 59 s against 12 s on the shared machine.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,12 +52,18 @@ def quickstart_commands() -> list[list[str]]:
 def reuse_dependencies(clone: Path) -> None:
     """Give ``clone`` a venv with this venv's site-packages on its path, and this checkout's npm packages."""
     venv = clone / ".venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60
+    )
     (own,) = [path for path in site.getsitepackages() if path.startswith(sys.prefix)]
     (theirs,) = venv.glob("lib/python*/site-packages")
     (theirs / "reused-dependencies.pth").write_text(own + "\n")
-    shutil.copytree(ROOT / "node_modules", clone / "node_modules", copy_function=os.link, symlinks=True)
-    stamp = clone / "node_modules" / ".sockpub-installed"  # scripts/common.sh's: newer than package-lock.json
+    shutil.copytree(
+        ROOT / "node_modules", clone / "node_modules", copy_function=os.link, symlinks=True
+    )
+    stamp = (
+        clone / "node_modules" / ".sockpub-installed"
+    )  # scripts/common.sh's: newer than package-lock.json
     stamp.unlink(missing_ok=True)
     stamp.touch()
 
@@ -84,7 +91,11 @@ def test_the_quickstart_gives_a_page_whose_tabs_see_each_others_changes(
         reuse_dependencies(cwd)
 
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if key not in ("SOCKPUB_VENV", "VIRTUAL_ENV", "PYTHONPATH")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("SOCKPUB_VENV", "VIRTUAL_ENV", "PYTHONPATH")
+    }
     env["PORT"] = str(port)
     if not fresh:
         env["PIP_NO_BUILD_ISOLATION"] = "0"  # pip's spelling of --no-build-isolation
@@ -118,7 +129,9 @@ def test_the_quickstart_gives_a_page_whose_tabs_see_each_others_changes(
             added = second.locator("#todos li", has_text="Follow the quickstart")
             expect(added).to_be_visible()
             added.locator("input[type=checkbox]").check()
-            expect(first.locator("#todos li", has_text="Follow the quickstart")).to_have_class("done")
+            expect(first.locator("#todos li", has_text="Follow the quickstart")).to_have_class(
+                "done"
+            )
         finally:
             os.killpg(demo.pid, signal.SIGTERM)
             demo.wait(timeout=30)

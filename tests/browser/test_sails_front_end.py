@@ -1,4 +1,5 @@
 """A Sails 1.x front end (io.socket, SOCKPUB_EVENT_STYLE = "model") against a Flask app, in Chromium."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,7 +15,9 @@ def seen(page: Page) -> Any:
     return page.evaluate("() => window.seen")
 
 
-def test_io_socket_get_and_on_work_as_in_sails(pages_server: LiveServer, open_page: Callable[..., Page]) -> None:
+def test_io_socket_get_and_on_work_as_in_sails(
+    pages_server: LiveServer, open_page: Callable[..., Page]
+) -> None:
     url = pages_server.url
     randy = requests.post(f"{url}/user", json={"name": "Randy"}, timeout=5).json()
     page = open_page(f"{url}/pages/sails.html")
@@ -24,11 +27,17 @@ def test_io_socket_get_and_on_work_as_in_sails(pages_server: LiveServer, open_pa
     assert {"id": randy["id"], "name": "Randy"} in listed["users"]
 
     amanda = requests.post(f"{url}/user", json={"name": "Amanda"}, timeout=5).json()
-    requests.patch(f"{url}/user/{randy['id']}", json={"name": "Randall"}, timeout=5).raise_for_status()
+    requests.patch(
+        f"{url}/user/{randy['id']}", json={"name": "Randall"}, timeout=5
+    ).raise_for_status()
     requests.delete(f"{url}/user/{amanda['id']}", timeout=5).raise_for_status()
     page.wait_for_function("() => window.seen.events.length >= 3")
     created, updated, destroyed = seen(page)["events"][:3]
-    assert created == {"verb": "created", "id": amanda["id"], "data": {"id": amanda["id"], "name": "Amanda"}}
+    assert created == {
+        "verb": "created",
+        "id": amanda["id"],
+        "data": {"id": amanda["id"], "name": "Amanda"},
+    }
     assert updated["verb"] == "updated"
     assert updated["id"] == randy["id"]
     assert updated["data"] == {"id": randy["id"], "name": "Randall"}

@@ -1,4 +1,5 @@
 """sockpub.js in Chromium: the global socket, io.socket, queueing, and reconnection after a server restart."""
+
 from __future__ import annotations
 
 import uuid
@@ -87,7 +88,9 @@ def test_a_page_reconnects_after_its_server_restarts_and_hears_its_room_again(
     with live_server("tests.apps.browser:create_app", port=port) as server:
         # The SDK sent GET /rooms/<room> again (its answer said it subscribed),
         # so the new server put the new socket in the room.
-        page.wait_for_function("() => window.seen.reconnects.length === 1", timeout=RECONNECT_WAIT_MS)
+        page.wait_for_function(
+            "() => window.seen.reconnects.length === 1", timeout=RECONNECT_WAIT_MS
+        )
         page.wait_for_function("() => window.seen.answers.length === 2", timeout=WAIT_MS)
         say(server, room, "after")
         page.wait_for_function("() => window.seen.messages.length === 2", timeout=WAIT_MS)

@@ -1,4 +1,5 @@
 """The todo demo (examples/todo, the README's demo command): tabs see each other's changes live."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -62,17 +63,25 @@ def test_two_tabs_see_each_others_creates_updates_and_deletes(
     expect(second.locator("#count")).to_have_text("0 of 1 left")
 
 
-def test_changes_over_http_reach_the_page_too(todo_server: LiveServer, open_page: Callable[..., Page]) -> None:
+def test_changes_over_http_reach_the_page_too(
+    todo_server: LiveServer, open_page: Callable[..., Page]
+) -> None:
     page = open_todos(open_page, todo_server)
-    created = requests.post(f"{todo_server.url}/todo", json={"title": "Sent with curl"}, timeout=5).json()
+    created = requests.post(
+        f"{todo_server.url}/todo", json={"title": "Sent with curl"}, timeout=5
+    ).json()
     expect(row(page, "Sent with curl")).to_be_visible()
-    requests.patch(f"{todo_server.url}/todo/{created['id']}", json={"title": "Renamed with curl"}, timeout=5)
+    requests.patch(
+        f"{todo_server.url}/todo/{created['id']}", json={"title": "Renamed with curl"}, timeout=5
+    )
     expect(row(page, "Renamed with curl")).to_be_visible()
     requests.delete(f"{todo_server.url}/todo/{created['id']}", timeout=5)
     expect(row(page, "Renamed with curl")).to_have_count(0)
 
 
-def test_screenshot_of_the_todo_demo(todo_server: LiveServer, open_page: Callable[..., Page]) -> None:
+def test_screenshot_of_the_todo_demo(
+    todo_server: LiveServer, open_page: Callable[..., Page]
+) -> None:
     clear(todo_server)
     page = open_todos(open_page, todo_server)
     for title in ("Read the seed", "Write the browser SDK", "Try it in two tabs"):
@@ -110,4 +119,3 @@ def test_a_tab_whose_server_restarts_reconnects_and_catches_up(
         expect(page.locator("#todos .title")).to_have_text(
             ["Before the restart", "While it was away", "After it came back"]
         )
-

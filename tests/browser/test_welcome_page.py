@@ -1,4 +1,5 @@
 """The welcome page of examples/echo, and the seed's browser examples, in Chromium."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,7 +24,9 @@ def test_the_welcome_page_shows_the_connection_and_echoes_over_the_socket(
     expect(page.locator("#echoes")).to_contain_text("hi from the welcome page (over socket")
 
 
-def test_the_seeds_socket_get_works_from_the_page(echo_server: LiveServer, open_page: Callable[..., Page]) -> None:
+def test_the_seeds_socket_get_works_from_the_page(
+    echo_server: LiveServer, open_page: Callable[..., Page]
+) -> None:
     page = open_page(echo_server.url + "/")
     answer = page.evaluate(
         """() => new Promise((resolve) => {

@@ -10,6 +10,7 @@ The process is gevent-patched: a hundred clients are two hundred OS threads
 otherwise, and the test would measure thread switching rather than the server
 (13 s instead of 4, measured).
 """
+
 from gevent import monkey
 
 monkey.patch_all()

@@ -1,9 +1,9 @@
-"""The wire payload of a socket request, checked and turned into request parts.
+"""A socket request as a client sends it, checked and turned into request parts.
 
 Everything a client sends is validated here, before Flask sees it: what is
-wrong is said in a :class:`~flask_sockpub.errors.BadPayload`, answered with a
-4xx JWR.
+wrong is said in a :class:`BadPayload`, answered with a 4xx JWR.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +12,6 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 import orjson
-
-from .errors import BadPayload, MalformedPayload
 
 #: The events a socket request may be sent as (compared case-insensitively).
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -31,6 +29,31 @@ MAX_HEADER_LENGTH = 8 * 1024
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+class MalformedPayload:
+    """Stands in for the data of a Socket.IO packet that could not be decoded.
+
+    :mod:`flask_sockpub.wire.packets` puts it where the packet's arguments would
+    have been, so the handler can answer the client with ``reason``.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"MalformedPayload({self.reason!r})"
+
+
+class BadPayload(Exception):
+    """A socket request that cannot be replayed; answered with a 4xx JWR."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
 
 
 @dataclass(slots=True)
@@ -94,7 +117,7 @@ def parse_request(
 
 
 def query_string(data: dict[str, Any]) -> str:
-    """Encode ``data`` as a query string the way SPEC section 2 says.
+    """Encode ``data`` as a query string, as sails.io.js clients expect.
 
     Scalars as text, booleans ``true``/``false``, lists as repeated keys,
     objects as compact JSON, nulls dropped.
@@ -148,7 +171,9 @@ def _checked_url(url: Any, max_url_length: int) -> str:
     if _CONTROL.search(url):
         raise BadPayload("url must not contain control characters (CR, LF, NUL...)")
     if not url.startswith("/") or url.startswith(("//", "/\\")):
-        raise BadPayload(f"url must be a path on this server starting with '/', like '/user', not {url[:80]!r}")
+        raise BadPayload(
+            f"url must be a path on this server starting with '/', like '/user', not {url[:80]!r}"
+        )
     path = url.partition("?")[0]
     if "." in path or "%" in path:
         segments = unquote(path).replace("\\", "/").split("/")

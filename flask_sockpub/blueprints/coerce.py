@@ -6,6 +6,7 @@ arrive here and leave as the value the column's type binds (``int``, ``float``,
 ``Enum`` column's stored name). Anything else is a :class:`ValueError` whose
 message says what was expected, ready to be shown to the client.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,7 +21,16 @@ from sqlalchemy import types as sqltypes
 
 #: Kinds of column a client may filter and sort on, by the SQLAlchemy type they come from.
 BOOLEAN, INTEGER, FLOAT, DECIMAL, TEXT, ENUM, DATE, DATETIME, TIME, UUID = (
-    "boolean", "integer", "float", "decimal", "text", "enum", "date", "datetime", "time", "uuid"
+    "boolean",
+    "integer",
+    "float",
+    "decimal",
+    "text",
+    "enum",
+    "date",
+    "datetime",
+    "time",
+    "uuid",
 )
 
 #: Kinds that ``<``, ``<=``, ``>`` and ``>=`` apply to.

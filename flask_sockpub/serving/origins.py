@@ -11,6 +11,7 @@ Clients that send no ``Origin`` (non-browser clients: the Python client,
 curl) are not checked: the header is what a browser uses to say where a page
 came from.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable

@@ -1,6 +1,6 @@
 """The messages model rooms send, in the two styles of ``SOCKPUB_EVENT_STYLE``.
 
-``"message"`` (the default, the seed's): every message is the event
+``"message"`` (the default, Sails 0.9's): every message is the event
 ``message`` carrying ``{"model", "verb", "id", "data"}``::
 
     {"model": "user", "verb": "create", "id": 3, "data": {"id": 3, "name": "Randy"}}
@@ -17,13 +17,14 @@ destroy when the publisher knows it::
 Each function returns the event name and the payload; the payload is built once
 per publish and Socket.IO encodes it once per emit, whatever the audience.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-#: The event every message of the seed's style is sent as.
+#: The event every message of Sails 0.9's style is sent as.
 MESSAGE_EVENT = "message"
-#: Verbs of the seed's style, by what happened.
+#: Verbs of Sails 0.9's style, by what happened.
 SEED_VERBS = {"created": "create", "updated": "update", "destroyed": "destroy"}
 
 Message = tuple[str, dict[str, Any]]
@@ -63,7 +64,7 @@ def _message(
     previous: dict[str, Any] | None = None,
 ) -> Message:
     if style == "message":
-        # The seed's format: no "previous", whatever the publisher knows.
+        # Sails 0.9's format: no "previous", whatever the publisher knows.
         seed: dict[str, Any] = {"model": identity, "verb": SEED_VERBS[verb], "id": id}
         if data is not None:
             seed["data"] = data

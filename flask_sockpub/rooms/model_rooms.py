@@ -1,4 +1,4 @@
-"""Model rooms: the seed's pubsub methods, for ``PubSub`` models and for any model.
+"""Model rooms: Sails 0.9's pubsub methods, for ``PubSub`` models and for any model.
 
 Every model has a class room, where creates are announced, and an instance
 room per primary key, where updates and destroys of that instance are. The
@@ -6,29 +6,25 @@ methods live on :class:`ModelRooms`; the :class:`PubSub` mixin offers them as
 class methods (``User.subscribe(socket)``), and ``sockpub.model(Model)`` offers
 them for a model that does not use the mixin.
 """
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
-from sqlalchemy.exc import NoInspectionAvailable
 from werkzeug.local import LocalProxy
 
+from ..blueprints.coerce import TEXT, coerce, column_kind
+from ..model import identity_of, primary_key_of
+from ..serialize import json_safe, serialize
+from ..sockets import Socket, as_socket
+from ..state import app_state
 from . import messages
-from .coerce import TEXT, coerce, column_kind
-from .rooms import NAMESPACE, copy_members, emit, empty_room, enter, leave, members, model_room
-from .serialize import json_safe, serialize
-from .sockets import Socket, as_socket
+from .membership import copy_members, emit, empty_room, enter, leave, members
+from .names import NAMESPACE, model_room
 
-if TYPE_CHECKING:
-    from .extension import SockPubState
-
-#: Class attribute naming the model in rooms and messages (default: the
-#: lowercase class name).
-IDENTITY_ATTRIBUTE = "__sockpub_identity__"
 #: Where a model's ``ModelRooms`` is kept, on the class itself.
 _CACHE_ATTRIBUTE = "_sockpub_model_rooms"
 
@@ -41,7 +37,7 @@ class _ClassRoom:
 
 
 #: The default of ``instances`` in ``subscribe``/``unsubscribe``: the class
-#: room. Not the same as ``[]``, which names no room at all (as in the seed).
+#: room. Not the same as ``[]``, which names no room at all (as in Sails 0.9).
 CLASS_ROOM: Any = _ClassRoom()
 
 
@@ -72,23 +68,14 @@ class ModelRooms:
     """
 
     def __init__(self, model: type[Any]) -> None:
-        try:
-            mapper = sa.inspect(model)
-        except NoInspectionAvailable:
-            raise TypeError(f"{model!r} is not a SQLAlchemy model") from None
-        if len(mapper.primary_key) != 1:
-            columns = ", ".join(column.name for column in mapper.primary_key)
-            raise TypeError(
-                f"{model.__name__} has a composite primary key ({columns}); "
-                "model rooms need a single-column primary key"
-            )
-        column = mapper.primary_key[0]
+        key = primary_key_of(model)
+        column = key.column
         #: The model class.
         self.model = model
         #: The model's name in room names and messages.
         self.identity = identity_of(model)
         #: The attribute holding the primary key (the message key is ``id`` whatever it is).
-        self.key_attribute: str = mapper.get_property_by_column(column).key
+        self.key_attribute: str = key.attribute
         #: The primary key column's SQLAlchemy type, which ids are converted through.
         self.key_column_type = column.type
         self._key_kind = column_kind(column.type)
@@ -144,7 +131,11 @@ class ModelRooms:
             return key  # already what the column holds: the common case, kept cheap
         if self._key_kind is None:
             return key  # a type ids cannot be converted to: taken as given
-        if self._key_kind == TEXT and isinstance(key, (int, uuid.UUID)) and not isinstance(key, bool):
+        if (
+            self._key_kind == TEXT
+            and isinstance(key, (int, uuid.UUID))
+            and not isinstance(key, bool)
+        ):
             key = str(key)  # subscribe(socket, 7) means "7" for a text key
         try:
             return coerce(key, self.key_column_type)
@@ -177,7 +168,7 @@ class ModelRooms:
             no longer connected, else ``True``.
         """
         rooms = [self.room()] if instances is CLASS_ROOM else self._instance_rooms(instances)
-        server = _state().server
+        server = app_state().server
         target = as_socket(server, socket)
         if target is None:
             return False
@@ -190,7 +181,7 @@ class ModelRooms:
         :returns: ``False`` when there is no socket or it is not connected.
         """
         rooms = [self.room()] if instances is CLASS_ROOM else self._instance_rooms(instances)
-        server = _state().server
+        server = app_state().server
         target = as_socket(server, socket)
         if target is None:
             return False
@@ -198,7 +189,7 @@ class ModelRooms:
 
     def introduce(self, id: Any, omit: Socket | str | None = None) -> None:
         """Subscribe every socket of the class room (but ``omit``) to the room of ``id``."""
-        copy_members(_state().server, self.room(), self.room(id), _socket_id(omit))
+        copy_members(app_state().server, self.room(), self.room(id), _socket_id(omit))
 
     # Publishing
 
@@ -209,7 +200,7 @@ class ModelRooms:
             carry the primary key.
         """
         key = self.id_of(values)
-        state = _state()
+        state = app_state()
         skip = _socket_id(omit)
         event, payload = messages.created(
             state.event_style, self.identity, _json_id(key), self._data(values)
@@ -232,7 +223,7 @@ class ModelRooms:
             ``previous`` in the ``"model"`` event style.
         """
         key = self.id_of(id)
-        state = _state()
+        state = app_state()
         event, payload = messages.updated(
             state.event_style,
             self.identity,
@@ -251,7 +242,7 @@ class ModelRooms:
             ``previous`` in the ``"model"`` event style.
         """
         key = self.id_of(id)
-        state = _state()
+        state = app_state()
         skip = _socket_id(omit)
         event, payload = messages.destroyed(
             state.event_style, self.identity, _json_id(key), self._previous(previous)
@@ -267,7 +258,7 @@ class ModelRooms:
         the model's identity). ``publish([], message)`` sends nothing.
         """
         rooms = self._instance_rooms(instances)
-        state = _state()
+        state = app_state()
         event = messages.custom_event(state.event_style, self.identity)
         data = json_safe(message, f"{self.identity} message")
         emit(state.server, event, data, rooms, _socket_id(omit))
@@ -277,7 +268,7 @@ class ModelRooms:
 
         They are the sockets connected to this server process.
         """
-        server = _state().server
+        server = app_state().server
         return [Socket(server, sid, NAMESPACE) for sid in members(server, self.room(id))]
 
     def _data(self, values: Any) -> dict[str, Any]:
@@ -294,7 +285,7 @@ class ModelRooms:
 
 
 class PubSub:
-    """Mixin giving a model the seed's pubsub methods as class methods.
+    """Mixin giving a model Sails 0.9's pubsub methods as class methods.
 
     ::
 
@@ -371,27 +362,6 @@ def model_rooms(model: type[Any]) -> ModelRooms:
         # __dict__, so a subclass gets its own.
         setattr(model, _CACHE_ATTRIBUTE, rooms)
     return rooms  # type: ignore[no-any-return]
-
-
-def identity_of(model: type[Any]) -> str:
-    """The model's name in rooms and messages.
-
-    ``__sockpub_identity__`` when the model sets it, else its class name in lowercase.
-    """
-    identity = getattr(model, IDENTITY_ATTRIBUTE, None) or model.__name__.lower()
-    if not isinstance(identity, str) or not identity or ":" in identity:
-        raise ValueError(
-            f"{model.__name__}.{IDENTITY_ATTRIBUTE} must be a non-empty string without ':', "
-            f"not {identity!r}"
-        )
-    return identity
-
-
-def _state() -> SockPubState:
-    state = current_app.extensions.get("sockpub")
-    if state is None:
-        raise RuntimeError(f"SockPub is not set up for the app {current_app.name!r}: call init_app")
-    return state  # type: ignore[no-any-return]
 
 
 def _socket_id(socket: Socket | str | None) -> str | None:

@@ -11,6 +11,7 @@ The vocabulary is Waterline 0.x's (Sails 0.9/0.10) with Sails 1.x's additions:
 ``contains``, ``startsWith``, ``endsWith``, ``like``, ``or``, ``and``, nulls),
 bare attribute parameters (``?name=Randy``), ``sort``, ``limit`` and ``skip``.
 """
+
 from __future__ import annotations
 
 import operator
@@ -24,6 +25,8 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, s
 from sqlalchemy.types import TypeEngine
 from werkzeug.datastructures import MultiDict
 
+from ..internals import has_limit_or_offset
+from ..model import primary_key_of
 from .coerce import ORDERED_KINDS, TEXT, coerce, column_kind
 from .errors import FieldErrors
 from .textmatch import check_like_pattern, matches
@@ -54,13 +57,23 @@ HINTS = {"offset": "skip", "order": "sort", "orderBy": "sort", "page": "skip and
 
 #: Operator names in ``where`` (Sails 1.x and their Waterline 0.x aliases) -> the operator.
 OPERATORS = {
-    "<": "<", "lessThan": "<",
-    "<=": "<=", "lessThanOrEqual": "<=",
-    ">": ">", "greaterThan": ">",
-    ">=": ">=", "greaterThanOrEqual": ">=",
-    "!=": "!=", "not": "!=", "!": "!=",
-    "in": "in", "nin": "nin",
-    "contains": "contains", "startsWith": "startsWith", "endsWith": "endsWith", "like": "like",
+    "<": "<",
+    "lessThan": "<",
+    "<=": "<=",
+    "lessThanOrEqual": "<=",
+    ">": ">",
+    "greaterThan": ">",
+    ">=": ">=",
+    "greaterThanOrEqual": ">=",
+    "!=": "!=",
+    "not": "!=",
+    "!": "!=",
+    "in": "in",
+    "nin": "nin",
+    "contains": "contains",
+    "startsWith": "startsWith",
+    "endsWith": "endsWith",
+    "like": "like",
 }
 _NAMED = ("<", "<=", ">", ">=", "!=", "in", "nin", "contains", "startsWith", "endsWith", "like")
 _TEXT_OPERATORS = frozenset({"contains", "startsWith", "endsWith", "like"})
@@ -68,7 +81,10 @@ _COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
     "=": operator.eq,
     # JSON's meaning: a null field is not equal to a value (SQL's <> would leave it out).
     "!=": lambda column, value: column.is_distinct_from(value),
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 _DIRECTIONS = {"asc": False, "1": False, "desc": True, "-1": True}
 _SORT_TERM = re.compile(r"\s*(\S+)(?:\s+(\S+))?\s*\Z")
@@ -120,10 +136,9 @@ class ListQuery:
         return select(func.count()).select_from(self._filtered(query).order_by(None).subquery())
 
     def _filtered(self, query: _SelectT) -> _SelectT:
-        # No public accessor exists for these; a scope made of LIMIT/OFFSET would
-        # be silently widened by ours, so it is refused rather than guessed at.
-        limits = (getattr(query, "_limit_clause", None), getattr(query, "_offset_clause", None))
-        if any(clause is not None for clause in limits):
+        # A scope made of LIMIT/OFFSET would be silently widened by ours, so it
+        # is refused rather than guessed at.
+        if has_limit_or_offset(query):
             raise ValueError("the base query must scope rows with where(), not limit() or offset()")
         return query if self.where is None else query.where(self.where)
 
@@ -161,8 +176,8 @@ class ListCriteria:
         max_conditions: int = MAX_CONDITIONS,
         max_values: int = MAX_VALUES,
     ) -> None:
-        mapper = inspect(model)
-        columns = mapper.column_attrs
+        key = primary_key_of(model).attribute
+        columns = inspect(model).column_attrs
         names = list(columns.keys()) if fields is None else list(fields)
         missing = [name for name in names if name not in columns]
         if missing:
@@ -175,10 +190,8 @@ class ListCriteria:
         for name in names:
             type_ = columns[name].columns[0].type
             self.fields[name] = _Field(getattr(model, name), column_kind(type_), type_)
-        self.primary_key: dict[str, ColumnElement[Any]] = {
-            key: getattr(model, key)
-            for key in (mapper.get_property_by_column(column).key for column in mapper.primary_key)
-        }
+        #: The primary key's attribute name, and its column: the last sort key.
+        self.primary_key: tuple[str, ColumnElement[Any]] = (key, getattr(model, key))
         self.page_size, self.max_limit = page_size, max_limit
         self.max_depth, self.max_conditions, self.max_values = max_depth, max_conditions, max_values
 
@@ -223,7 +236,9 @@ class ListCriteria:
                 errors.setdefault(invalid.field, invalid.reason)
         if errors:
             raise CriteriaError.of(errors)
-        order_by += [key.asc() for name, key in self.primary_key.items() if name not in sorted_on]
+        key_name, key_column = self.primary_key
+        if key_name not in sorted_on:
+            order_by.append(key_column.asc())
         return ListQuery(and_(*clauses) if clauses else None, tuple(order_by), limit, offset)
 
     def _where(self, criteria: object, budget: _Budget, depth: int) -> ColumnElement[bool]:

@@ -11,22 +11,23 @@ says ``"i̇"``, and ignores final sigma). So:
 * on PostgreSQL, text is lowered under the ICU root collation, ``lower(x COLLATE
   "und-x-icu")``, whatever the database's own locale (PostgreSQL must be built
   with ICU, as the Debian, Ubuntu, Red Hat, Homebrew and Docker packages are);
-* on SQLite, text is lowered by a function ``sockpub_lower`` that this module
-  registers on every connection of the standard ``sqlite3`` driver (Python's
-  :meth:`str.lower`, evaluated row by row, so such filters scan the table).
+* on SQLite, text is lowered by a function ``sockpub_lower`` that
+  :func:`register_sqlite_lower` adds to every connection of an engine (SockPub
+  does it for the app's Flask-SQLAlchemy engines in ``init_app``): Python's
+  :meth:`str.lower`, evaluated row by row, so such filters scan the table.
 
-Measured on PostgreSQL 15 with ICU 72 against Python 3.11: ``lower()`` gives
-the same result for every one of the 1,112,063 code points (all but NUL and
-the surrogates).
+PostgreSQL's ICU ``lower()`` and Python's agree on every code point but NUL and
+the surrogates (the test suite checks it).
 """
+
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, event, literal
+from sqlalchemy import ColumnElement, Engine, String, event, literal
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.pool import ConnectionPoolEntry, Pool
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -104,11 +105,20 @@ def _python_lower(value: str | bytes | int | float | None) -> str | bytes | int 
     return value.lower() if isinstance(value, str) else value
 
 
-# Registered on every pool, at checkout rather than connect, so that connections
-# opened before this module was imported get the function too. The flag lives in
-# the entry's ``info``, which lasts exactly as long as the DBAPI connection.
-@event.listens_for(Pool, "checkout")
-def _register_sqlite_lower(dbapi_connection: Any, entry: ConnectionPoolEntry, proxy: Any) -> None:
+def register_sqlite_lower(engine: Engine) -> None:
+    """Give every SQLite connection of ``engine`` the ``sockpub_lower`` function (once per engine).
+
+    At checkout rather than connect, so connections opened before this call get
+    it too; the flag lives in the pool entry's ``info``, which lasts exactly as
+    long as the DBAPI connection.
+    """
+    if engine.dialect.name == "sqlite" and not event.contains(
+        engine, "checkout", _add_sqlite_lower
+    ):
+        event.listen(engine, "checkout", _add_sqlite_lower)
+
+
+def _add_sqlite_lower(dbapi_connection: Any, entry: ConnectionPoolEntry, proxy: Any) -> None:
     if SQLITE_LOWER not in entry.info and isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function(SQLITE_LOWER, 1, _python_lower, deterministic=True)
         entry.info[SQLITE_LOWER] = True

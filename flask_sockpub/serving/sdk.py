@@ -6,6 +6,7 @@ socket.io-client from npm, bundled by esbuild) into
 sdists carry it; a clone of the repository builds it (``scripts/demo`` and
 ``scripts/test`` do). It is never committed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,7 @@ from flask import Flask, Response, send_file
 logger = logging.getLogger("flask_sockpub")
 
 #: The built bundle.
-BUNDLE = Path(__file__).resolve().parent / "static" / "dist" / "sockpub.js"
+BUNDLE = Path(__file__).resolve().parent.parent / "static" / "dist" / "sockpub.js"
 #: What builds :data:`BUNDLE`, run at the root of a clone of flask_sockpub.
 BUILD_COMMAND = "npm ci && npm run build"
 #: The endpoint of the SDK's route: ``url_for("sockpub_client")`` in templates.

@@ -1,4 +1,4 @@
-"""Record values sent by clients to CRUD blueprints, checked against the model's columns.
+"""The column policy of a blueprint: what clients may see and write, checked per value.
 
 A create or update body (JSON or form-encoded) may only carry writable columns:
 an unknown, hidden, read-only or primary-key field, a value of the wrong type,
@@ -6,6 +6,7 @@ a null in a non-null column, text longer than its column, or (on create) a
 missing required column is an error naming the field. Constraint violations
 the database reports on flush are named the same way (409 for a unique clash).
 """
+
 from __future__ import annotations
 
 import re
@@ -16,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
+from ..model import primary_key_of
 from .coerce import coerce, column_kind
 from .errors import FieldErrors
 
@@ -42,22 +44,20 @@ class Columns:
     read_only: frozenset[str]
 
     @classmethod
-    def of(cls, model: type[Any], hidden: Iterable[str] = (), read_only: Iterable[str] = ()) -> Columns:
+    def of(
+        cls, model: type[Any], hidden: Iterable[str] = (), read_only: Iterable[str] = ()
+    ) -> Columns:
         """The columns of ``model``; unknown names in ``hidden`` or ``read_only`` are a ``ValueError``."""
-        mapper = sa.inspect(model)
-        if len(mapper.primary_key) != 1:
-            found = ", ".join(column.name for column in mapper.primary_key) or "none"
-            raise ValueError(
-                f"{model.__name__} needs a single-column primary key for a blueprint (found: {found})"
-            )
-        columns = {prop.key: prop.columns[0] for prop in mapper.column_attrs}
+        primary_key = primary_key_of(model).attribute
+        columns = {prop.key: prop.columns[0] for prop in sa.inspect(model).column_attrs}
         hidden, read_only = frozenset(hidden), frozenset(read_only)
         unknown = sorted((hidden | read_only) - columns.keys())
         if unknown:
             raise ValueError(f"{model.__name__} has no column attributes {', '.join(unknown)}")
-        primary_key = mapper.get_property_by_column(mapper.primary_key[0]).key
         if primary_key in hidden:
-            raise ValueError(f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden")
+            raise ValueError(
+                f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden"
+            )
         return cls(model, columns, primary_key, hidden, read_only)
 
     @property
@@ -175,7 +175,11 @@ class Columns:
             match = _SQLITE_COLUMNS.search(str(error.orig))
             if match:
                 names.extend(part.strip().rsplit(".", 1)[-1] for part in match.group(1).split(","))
-        return [by_column_name[name] for name in names if name in by_column_name and by_column_name[name] not in self.hidden]
+        return [
+            by_column_name[name]
+            for name in names
+            if name in by_column_name and by_column_name[name] not in self.hidden
+        ]
 
 
 #: (PostgreSQL SQLSTATE, SQLite message, what it means for the client, status)

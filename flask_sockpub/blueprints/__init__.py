@@ -1,0 +1,1 @@
+"""The REST side: CRUD blueprints, their column policy, list criteria and value coercion."""

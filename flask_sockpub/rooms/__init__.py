@@ -1,0 +1,1 @@
+"""Rooms and publishing: room names, membership, user rooms and model rooms."""

@@ -1,0 +1,105 @@
+"""Room membership: sockets entering and leaving rooms, and sending to rooms.
+
+Membership lives in python-socketio's own room table, never in a structure of
+ours: python-socketio drops a socket from every room when it disconnects, so
+nothing about a socket outlives it. Moving whole rooms at once (``introduce``,
+``publish_destroy``) goes through :mod:`flask_sockpub.internals`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from socketio.pubsub_manager import PubSubManager
+
+from .. import internals
+from ..sockets import Socket, note_subscribed
+from .names import NAMESPACE
+
+if TYPE_CHECKING:
+    import socketio
+
+
+def emit(
+    server: socketio.Server,
+    event: str,
+    data: Any,
+    rooms: Sequence[str],
+    skip_sid: str | None = None,
+) -> None:
+    """Send ``event`` once to every socket in any of ``rooms``, but ``skip_sid``.
+
+    One emit for all the rooms: python-socketio merges their members, so a
+    socket in several of them gets the message once, and encodes the packet
+    once for everybody.
+    """
+    if not rooms:
+        return  # python-socketio reads an empty room list as "everybody"
+    server.emit(event, data, to=list(rooms), skip_sid=skip_sid, namespace=NAMESPACE)
+
+
+def enter(server: socketio.Server, socket: Socket, room: str) -> bool:
+    """Put ``socket`` in ``room``; ``False`` when it is not connected (here, or at all)."""
+    manager = server.manager
+    if not is_present(manager, socket.id, socket.namespace):
+        if isinstance(manager, PubSubManager):
+            # Perhaps held by another process: the queue takes it there.
+            server.enter_room(socket.id, room, namespace=socket.namespace)
+            return True
+        return False
+    server.enter_room(socket.id, room, namespace=socket.namespace)
+    if not is_present(manager, socket.id, socket.namespace):
+        # It disconnected meanwhile (threading): take it out again, or the
+        # room would keep a socket python-socketio has already cleaned up.
+        manager.basic_leave_room(socket.id, socket.namespace, room)
+        return False
+    # The answer to the request that joined its own socket says so (a JWR
+    # header), which the browser SDK uses to resubscribe after a reconnect.
+    note_subscribed(socket)
+    return True
+
+
+def leave(server: socketio.Server, socket: Socket, room: str) -> bool:
+    """Take ``socket`` out of ``room``; ``False`` when it is not connected."""
+    manager = server.manager
+    elsewhere = not is_present(manager, socket.id, socket.namespace)
+    if elsewhere and not isinstance(manager, PubSubManager):
+        return False
+    server.leave_room(socket.id, room, namespace=socket.namespace)
+    return True
+
+
+def is_present(manager: Any, sid: str, namespace: str) -> bool:
+    """Whether socket ``sid`` is connected to this process (or connecting: in a connect handler)."""
+    return bool(manager.is_connected(sid, namespace) or manager.is_pre_connected(sid, namespace))
+
+
+def members(server: socketio.Server, room: str) -> list[str]:
+    """The ids of the sockets of this process in ``room``."""
+    return list(internals.room_member_ids(server.manager, NAMESPACE, room))
+
+
+def copy_members(
+    server: socketio.Server, source: str, target: str, skip_sid: str | None = None
+) -> None:
+    """Put every socket of room ``source`` (but ``skip_sid``) in room ``target`` too.
+
+    The whole room is merged into the other in one table update rather than
+    socket by socket, which is what makes ``publish_create`` cheap for a
+    crowded class room. With a message queue this covers the sockets of this
+    process only.
+    """
+    internals.merge_room(server.manager, NAMESPACE, source, target, skip_sid)
+
+
+def empty_room(server: socketio.Server, room: str, keep_sid: str | None = None) -> None:
+    """Take every socket out of ``room``, but ``keep_sid`` if it is a member."""
+    manager = server.manager
+    keep = keep_sid is not None and internals.in_room(manager, NAMESPACE, keep_sid, room)
+    if isinstance(manager, PubSubManager):
+        server.close_room(room, namespace=NAMESPACE)  # on every process, through the queue
+    else:
+        internals.drop_room(manager, NAMESPACE, room)  # the whole room at once
+    if keep and keep_sid is not None:
+        enter(server, Socket(server, keep_sid, NAMESPACE), room)

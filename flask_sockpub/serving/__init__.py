@@ -1,0 +1,1 @@
+"""Connections and serving: the Socket.IO server, its middleware, origins, the SDK route."""
