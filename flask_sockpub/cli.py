@@ -344,13 +344,12 @@ def rooms_command(timeout: float | None) -> None:
     rows.insert(1, ("-" * widths[0], "-" * widths[1], "-" * len(rows[0][2])))
     for kind, name, size in rows:
         click.echo(f"{kind.ljust(widths[0])}  {name.ljust(widths[1])}  {size}")
-    processes = f"{sizes.answered - 1} server process{'es' if sizes.answered != 2 else ''}"
+    # This process answered itself: not one of those it reports on.
+    counts = f"{sizes.answered - 1} of {sizes.live - 1} live processes answered"
     if sizes.complete:
-        click.echo(f"complete: every live process answered ({processes})")
+        click.echo(f"complete: {counts}")
     else:
-        click.echo(
-            f"incomplete: some live process did not answer within {wait} s ({processes} did)"
-        )
+        click.echo(f"incomplete: {counts} within {wait} s")
 
 
 def room_kind_and_name(room: str) -> tuple[str, str]:

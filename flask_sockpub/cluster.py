@@ -114,16 +114,19 @@ class Subscribers(list[Socket]):
 class RoomSizes(dict[str, int]):
     """Each room of every server process (Socket.IO room names), and how many sockets are in it.
 
-    ``complete`` and ``answered`` say, as for :class:`Subscribers`, whether
-    every live process answered in time, and how many did.
+    ``complete`` says, as for :class:`Subscribers`, whether every live
+    process answered in time; ``live`` and ``answered`` count them (the asking
+    process among them).
     """
 
-    def __init__(self, sizes: dict[str, int], complete: bool, answered: int) -> None:
+    def __init__(self, sizes: dict[str, int], live: int, answered: int) -> None:
         super().__init__(sizes)
-        #: Whether every live process answered in time.
-        self.complete = complete
-        #: How many processes answered (the asking one among them).
+        #: How many processes were live: known to the asker or to one that answered.
+        self.live = live
+        #: How many of them answered in time.
         self.answered = answered
+        #: Whether every live process answered in time.
+        self.complete = answered >= live
 
 
 @dataclass
@@ -327,8 +330,8 @@ class Cluster:
             for room, size in rooms.items() if isinstance(rooms, dict) else ():
                 if isinstance(room, str) and isinstance(size, int):
                     sizes[room] = sizes.get(room, 0) + size
-        complete = question.expected <= question.answers.keys()
-        return RoomSizes(sizes, complete, len(question.answers))
+        live = question.expected | question.answers.keys()
+        return RoomSizes(sizes, len(live), len(live & question.answers.keys()))
 
     def _ask(
         self,

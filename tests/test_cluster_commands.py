@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flask_sockpub.client import Client
+from flask_sockpub.cluster import METHOD, queue_manager
+from flask_sockpub.internals import publish_on_queue
 from flask_sockpub.testing import Inbox, LiveServer, live_servers
 from tests.apps.cluster import create_app
 
@@ -40,12 +43,26 @@ class Running:
 
 
 @pytest.fixture(scope="module")
-def running() -> Iterator[Running]:
+def alone() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``rooms`` on a channel no server listens to, started at once: it waits for no server to start."""
+    channel = f"sockpub-test-{uuid.uuid4().hex}"
+    env = {"FLASK_SOCKPUB_MESSAGE_QUEUE": QUEUE, "FLASK_SOCKPUB_QUEUE_CHANNEL": channel}
+    rooms = flask_sockpub("rooms", "--timeout", "1", env=env)
+    yield channel, rooms
+    rooms.kill()
+    rooms.communicate()
+
+
+@pytest.fixture(scope="module")
+def running(alone: Any) -> Iterator[Running]:
     channel = f"sockpub-test-{uuid.uuid4().hex}"
     env = {
         "FLASK_SOCKPUB_MESSAGE_QUEUE": QUEUE,
         "FLASK_SOCKPUB_QUEUE_CHANNEL": channel,
         "FLASK_SOCKPUB_HEARTBEAT_INTERVAL": "0.5",
+        # Longer than a command takes to start: the servers still count the
+        # silent process of the last test when a command asks them.
+        "FLASK_SOCKPUB_HEARTBEAT_EXPIRY": "60",
         "FLASK_SOCKPUB_CLUSTER_TIMEOUT": "5",
     }
     with live_servers(APP, 2, env=env) as servers, ExitStack() as stack:
@@ -108,7 +125,34 @@ def test_publish_and_rooms_reach_every_server_process(running: Running) -> None:
         ["model", "user", "2"],
         ["model", "user:7", "2"],
     ]
-    assert last == "complete: every live process answered (2 server processes)"
+    # The two servers, and the update command if it was still running.
+    assert last in (
+        "complete: 2 of 2 live processes answered",
+        "complete: 3 of 3 live processes answered",
+    )
+
+
+def test_rooms_says_incomplete_when_a_live_process_does_not_answer(running: Running) -> None:
+    # A process the servers heard once, before the command started (so only
+    # the servers' answers tell the command of it), and which never answers.
+    silent = queue_manager(QUEUE, running.channel, write_only=True)
+    assert silent is not None
+    publish_on_queue(silent, {"method": METHOD, "op": "heartbeat", "host_id": "silent"})
+    try:
+        rooms = flask_sockpub("rooms", "--timeout", "1", env=running.env)
+        *_, last = succeeded(rooms).splitlines()
+    finally:
+        publish_on_queue(silent, {"method": METHOD, "op": "goodbye", "host_id": "silent"})
+    assert last == "incomplete: 2 of 3 live processes answered within 1.0 s"
+
+
+def test_rooms_fails_when_no_server_process_answers(
+    alone: tuple[str, subprocess.Popen[str]],
+) -> None:
+    channel, rooms = alone
+    _, err = rooms.communicate(timeout=60)
+    assert rooms.returncode == 1
+    assert f"no server process answered within 1.0 s on channel {channel}" in err
 
 
 @pytest.mark.parametrize("command", [["rooms"], ["publish", "user", "update", "7"]])
