@@ -99,7 +99,13 @@ def succeeded(command: subprocess.Popen[str]) -> str:
 
 def test_publish_and_rooms_reach_every_server_process(running: Running) -> None:
     create = flask_sockpub(
-        "publish", "user", "create", "7", "--data", '{"name": "Kyle"}', env=running.env
+        "publish",
+        "user",
+        "create",
+        "7",
+        "--data",
+        '{"name": "Kyle", "secret": "s3"}',
+        env=running.env,
     )
     assert succeeded(create).endswith(f"published create of user 7 on channel {running.channel}\n")
     for inbox in running.inboxes:
