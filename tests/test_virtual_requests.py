@@ -144,6 +144,19 @@ def test_an_apps_own_message_handler_keeps_the_message_event() -> None:
     client.disconnect()
 
 
+def test_an_apps_catch_all_handler_keeps_the_message_event() -> None:
+    app = Flask(__name__)
+    sockpub = SockPub(app)
+
+    @sockpub.socketio.on("*")
+    def every(event: str, data: Any) -> str:
+        return f"catch-all: {event}"
+
+    client = sockpub.test_client(app)
+    assert client.emit("message", {"url": "/echo"}) == "catch-all: message"
+    client.disconnect()
+
+
 def test_an_apps_own_namespace_keeps_the_message_event() -> None:
     app = Flask(__name__)
     sockpub = SockPub(app)
