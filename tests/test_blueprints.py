@@ -147,6 +147,13 @@ def test_routing_errors_under_the_prefix_answer_json(caller: Caller) -> None:
     assert deeper.status_code == 404 and "not found" in deeper.body["error"]
 
 
+def test_routing_errors_outside_every_prefix_keep_flasks_own_pages(
+    blueprint_server: LiveServer,
+) -> None:
+    answer = requests.get(f"{blueprint_server.url}/username/1", timeout=10)
+    assert answer.status_code == 404 and answer.headers["Content-Type"].startswith("text/html")
+
+
 # Errors: 400 naming each field, 409 for unique clashes, nothing written
 
 
