@@ -233,8 +233,8 @@ def _own_path(url: str, host: str) -> str:
     scheme = parts.scheme.lower()
     if _authority(scheme, parts.netloc) != _authority(scheme, host):
         raise BadPayload(
-            f"url must be a path on this server starting with '/', like '/user', or an "
-            f"absolute URL naming this server ({host[:80]}), not {url[:80]!r}"
+            "url must be a path on this server starting with '/', like '/user', or an "
+            f"absolute URL naming this server, not {url[:80]!r}"
         )
     path = parts.path or "/"
     return f"{path}?{parts.query}" if parts.query else path
