@@ -49,6 +49,12 @@ WEBSOCKET_COMPRESSION: bool = False
 #: Largest URL a socket request may carry, in characters (414 above it).
 MAX_URL_LENGTH: int = 8 * 1024
 
+#: Publish every commit of every :class:`~flask_sockpub.PubSub` model: each
+#: row a commit through the Flask-SQLAlchemy session inserts, updates or
+#: deletes is published after the commit (a model opts in alone with
+#: ``__sockpub_autopublish__ = True``, or out with ``False``).
+AUTO_PUBLISH: bool = False
+
 #: ``MAX_CONTENT_LENGTH`` given to apps that set none, for HTTP request bodies.
 DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
 
@@ -64,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MAX_PAYLOAD": MAX_PAYLOAD,
     "SOCKPUB_WEBSOCKET_COMPRESSION": WEBSOCKET_COMPRESSION,
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
+    "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,
 }
 
 EVENT_STYLES = ("message", "model")

@@ -17,6 +17,7 @@ from .blueprints.textmatch import register_sqlite_lower
 from .cluster import Cluster, Rooms, Subscribers, queue_manager
 from .emitter import Emitter
 from .errors import install_error_handler
+from .rooms.autopublish import install as install_autopublish
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
@@ -81,7 +82,8 @@ class SockPub:
         ``SOCKPUB_HEARTBEAT_EXPIRY``, ``SOCKPUB_CLUSTER_TIMEOUT``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
-        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
+        ``SOCKPUB_AUTO_PUBLISH``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -135,6 +137,7 @@ class SockPub:
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
         self.register_database_functions(app)
+        install_autopublish()
         self._apps.add(app)
         set_state(
             app,
