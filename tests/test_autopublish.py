@@ -109,6 +109,15 @@ def test_a_blueprint_publishes_once_over_sockets_and_http_and_omits_the_requesti
     writer.disconnect()
 
 
+def test_a_blueprint_with_mirror_sends_the_requesting_socket_its_own_changes(style: str) -> None:
+    app = create_app(SOCKPUB_EVENT_STYLE=style, SOCKPUB_TEST_MIRROR=True)
+    writer = app.extensions["sockpub"].sockpub.test_client(app)
+    assert writer.get("/item").status_code == 200
+    key = writer.post("/item", {"name": "mine"}).body["id"]
+    assert writer.received() == [created(style, key, item(key, "mine"))]
+    writer.disconnect()
+
+
 def test_a_background_task_committing_in_its_own_app_context_publishes_once(
     app: Flask, listener: SocketTestClient, style: str
 ) -> None:

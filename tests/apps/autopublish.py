@@ -70,7 +70,8 @@ def create_app(**config: Any) -> Flask:
     app.config.from_prefixed_env("FLASK")
     db.init_app(app)
     sockpub = SockPub(app, db=db)
-    sockpub.blueprint(Item)
+    # SOCKPUB_TEST_MIRROR: the item blueprint sends a requester its own changes.
+    sockpub.blueprint(Item, mirror=bool(app.config.get("SOCKPUB_TEST_MIRROR")))
     sockpub.blueprint(Note)
     sockpub.blueprint(Tag)
     if not database:
