@@ -171,10 +171,7 @@ def _pending(target: Any) -> tuple[Pending, InstanceState[Any]] | None:
     return pending, attributes.instance_state(target)
 
 
-def _note(target: Any, change: Change) -> None:
-    found = _pending(target)
-    if found is None:
-        return
+def _note(found: tuple[Pending, InstanceState[Any]], change: Change) -> None:
     pending, state = found
     earlier = pending.flushing.get(state)
     if earlier is None:
@@ -190,23 +187,25 @@ def _note(target: Any, change: Change) -> None:
 
 
 def _inserted(mapper: Mapper[Any], connection: sa.Connection, target: Any) -> None:
-    _note(target, Change(CREATE, type(target), instance=target))
+    found = _pending(target)
+    if found is not None:
+        _note(found, Change(CREATE, type(target), instance=target))
 
 
 def _updating(mapper: Mapper[Any], connection: sa.Connection, target: Any) -> None:
-    if _pending(target) is None:
-        return
-    old = _old_values(mapper, connection, target)
-    _note(target, Change(UPDATE, type(target), old_values=old, instance=target))
+    found = _pending(target)
+    if found is not None:
+        old = _old_values(mapper, connection, target)
+        _note(found, Change(UPDATE, type(target), old_values=old, instance=target))
 
 
 def _deleting(mapper: Mapper[Any], connection: sa.Connection, target: Any) -> None:
-    if _pending(target) is None:
-        return
-    old = _old_values(mapper, connection, target)
-    state = attributes.instance_state(target)
-    key = state.identity[0] if state.identity else None
-    _note(target, Change(DESTROY, type(target), key=key, old_values=old))
+    found = _pending(target)
+    if found is not None:
+        old = _old_values(mapper, connection, target)
+        identity = found[1].identity
+        key = identity[0] if identity else None
+        _note(found, Change(DESTROY, type(target), key=key, old_values=old))
 
 
 def _old_values(mapper: Mapper[Any], connection: sa.Connection, target: Any) -> dict[str, Any]:
