@@ -59,6 +59,12 @@ SESSION_IDENTITY: Callable[[Any], Any] | None = None
 #: one-time URL under it sets the page's cookie); ``None`` to not serve it.
 SESSION_FOLLOW_URL: str | None = "/sockpub/session"
 
+#: Publish every commit of every :class:`~flask_sockpub.PubSub` model: each
+#: row a commit through the Flask-SQLAlchemy session inserts, updates or
+#: deletes is published after the commit (a model opts in alone with
+#: ``__sockpub_autopublish__ = True``, or out with ``False``).
+AUTO_PUBLISH: bool = False
+
 #: ``MAX_CONTENT_LENGTH`` given to apps that set none, for HTTP request bodies.
 DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
 
@@ -76,6 +82,7 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
     "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
     "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
+    "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,
 }
 
 EVENT_STYLES = ("message", "model")

@@ -19,6 +19,7 @@ from .cluster import Cluster, Rooms, Subscribers, queue_manager
 from .emitter import Emitter
 from .errors import install_error_handler
 from .identity import connect_login_signals, log_out_sockets, register_follow_route
+from .rooms.autopublish import install as install_autopublish
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
@@ -87,7 +88,8 @@ class SockPub:
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
-        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``,
+        ``SOCKPUB_AUTO_PUBLISH``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -141,6 +143,7 @@ class SockPub:
         register_follow_route(app)
         connect_login_signals()
         app.cli.add_command(sockpub_commands)
+        install_autopublish()
         set_state(
             app,
             SockPubState(

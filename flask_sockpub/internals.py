@@ -44,7 +44,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
 import flask_socketio
+import sqlalchemy as sa
 from flask import Blueprint, Flask
+from sqlalchemy.orm.attributes import set_committed_value
 
 logger = logging.getLogger("flask_sockpub")
 
@@ -168,6 +170,14 @@ def in_room(manager: Any, namespace: str, sid: str, room: str) -> bool:
         return room in manager.get_rooms(sid, namespace)
     table = room_table(manager, namespace) or {}
     return sid in (table.get(room) or ())
+
+
+def has_sockets(manager: Any, namespace: str) -> bool:
+    """Whether any socket is connected to this process on ``namespace`` (the room ``None`` holds them all)."""
+    try:
+        return any(True for _ in manager.get_participants(namespace, None))
+    except KeyError:  # no socket ever connected there
+        return False
 
 
 def room_member_ids(manager: Any, namespace: str, room: str) -> Iterable[str]:
@@ -410,3 +420,18 @@ class LateSetupBlueprint(Blueprint):
             app.error_handler_spec[name] = defaultdict(
                 dict, {code: dict(handlers) for code, handlers in own.items()}
             )
+
+
+# SQLAlchemy, for automatic publishing
+
+
+def detached_copy(model: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of ``model`` holding ``values``, in no session, made without calling ``__init__``.
+
+    ``Mapper.class_manager.new_instance()`` is how SQLAlchemy itself makes an
+    instance it loads; a model's ``__init__`` may require arguments or do work.
+    """
+    instance = sa.inspect(model).class_manager.new_instance()
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+    return instance
