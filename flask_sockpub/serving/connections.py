@@ -174,10 +174,18 @@ def register_handlers(socketio: SocketIO, server: Server) -> None:
     for method in METHODS:
         server.on(method, partial(replay, server, method))
     server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+    # On the app's other namespaces too: a client event named "disconnect" on
+    # "/chat" arrives as MALFORMED_EVENT and is answered, not run.
+    server.on(MALFORMED_EVENT, partial(answer_malformed_elsewhere, server), namespace="*")
     server.on(UNACKED_EVENT, partial(replay_unacked, server))
     server.on("*", partial(answer_other_event, socketio))
     server.on("connect", socketio.connected)
     server.on("disconnect", socketio.disconnected)
+
+
+def answer_malformed_elsewhere(server: Server, namespace: str, sid: str, *args: Any) -> Any:
+    """:func:`~flask_sockpub.virtual.answer_malformed` on a namespace other than ``/``."""
+    return answer_malformed(server, sid, *args)
 
 
 def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> Any:
