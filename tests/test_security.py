@@ -1,4 +1,4 @@
-"""Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size."""
+"""Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size, no Server header."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from flask import Flask, request
 
 from flask_sockpub import SockPub, config
+from flask_sockpub.client import Client
 from flask_sockpub.serving.origins import origin_policy
 from flask_sockpub.serving.run import EVENTLET_BACKLOG, EVENTLET_MAX_CONNECTIONS
 from flask_sockpub.testing import LiveServer, live_server
@@ -127,15 +128,20 @@ def test_origin_policy_refuses_settings_of_the_wrong_type() -> None:
 def websocket_upgrade(server: LiveServer) -> tuple[str, dict[str, str]]:
     """Open a WebSocket offering permessage-deflate, as browsers do; the response's status line and headers."""
     key = base64.b64encode(os.urandom(16)).decode()
-    handshake = (
+    return http_answer(
+        server,
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{server.port}\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
     )
+
+
+def http_answer(server: LiveServer, request_text: str) -> tuple[str, dict[str, str]]:
+    """Send ``request_text`` as is; the answer's status line and headers (names in lower case)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
-        connection.sendall(handshake.encode())
+        connection.sendall(request_text.encode())
         received = b""
         while b"\r\n\r\n" not in received:
             chunk = connection.recv(4096)
@@ -168,6 +174,43 @@ def test_compression_is_accepted_when_configured(servers: ServerFactory, async_m
         assert "gevent-websocket" in server.log()
     else:
         assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+
+
+# No answer names the server's software and versions.
+
+#: Requests answered by each part of the server: a view, a 404, the SDK route,
+#: engine.io's polling handshake, the WebSocket upgrade, and the HTTP server's
+#: own refusal of too many headers.
+PLAIN_REQUESTS = {
+    "view": "GET /echo?message=hi HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "not found": "GET /no/such/page HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "sdk": "GET /sockpub/sockpub.js HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "polling": "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "too many headers": "GET /echo HTTP/1.1\r\nHost: {host}\r\n" + "X-Filler: x\r\n" * 200 + "\r\n",
+}
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent", "eventlet"])
+def test_no_answer_carries_a_server_header(servers: ServerFactory, async_mode: str) -> None:
+    server = servers(async_mode, False)
+    with Client(server.url) as bystander:
+        answers = {
+            name: http_answer(server, text.format(host=f"127.0.0.1:{server.port}"))
+            for name, text in PLAIN_REQUESTS.items()
+        }
+        answers["websocket"] = websocket_upgrade(server)
+        statuses = {name: status.split()[1] for name, (status, _) in answers.items()}
+        # gevent refuses too many headers with a 400, the others with a 431.
+        assert statuses.pop("too many headers") in ("400", "431")
+        assert statuses == {
+            "view": "200", "not found": "404", "sdk": "200", "polling": "200", "websocket": "101",
+        }  # fmt: skip
+        assert {
+            name: headers.get("server") for name, (_, headers) in answers.items()
+        } == dict.fromkeys(answers)
+        jwr = bystander.emit("get", {"method": "GET", "url": "/echo?message=hi"})
+        assert jwr["statusCode"] == 200 and jwr["body"]["message"] == "hi"
+        assert "server" not in {name.lower() for name in jwr["headers"]}
 
 
 # eventlet's listen backlog and connection cap.
