@@ -19,11 +19,13 @@ from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
+from .serving.proxies import trusted_proxies
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
 from .state import SockPubState, has_state, set_state
 from .wire.packets import Packet
+from .wire.socket_request import protected_headers
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -75,7 +77,8 @@ class SockPub:
         :mod:`flask_sockpub.config`): ``SOCKPUB_MESSAGE_QUEUE``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
-        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
+        ``SOCKPUB_PROTECTED_HEADERS``, ``SOCKPUB_TRUSTED_PROXIES``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
         """
         if has_state(app):
@@ -91,6 +94,8 @@ class SockPub:
             raise ValueError(
                 f"SOCKPUB_EVENT_STYLE must be one of {config.EVENT_STYLES}, not {event_style!r}"
             )
+        protected = protected_headers(app.config["SOCKPUB_PROTECTED_HEADERS"])
+        trusted_proxies(app)  # a wrong SOCKPUB_TRUSTED_PROXIES fails here, not at a request
         max_payload = int(app.config["SOCKPUB_MAX_PAYLOAD"])
         options = self.socketio_server_options(app, max_payload)
         # Start clean, so an app never inherits another app's message queue.
@@ -125,6 +130,7 @@ class SockPub:
                 max_payload=max_payload,
                 max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
                 event_style=event_style,
+                protected_headers=protected,
             ),
         )
 

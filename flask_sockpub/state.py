@@ -30,6 +30,9 @@ class SockPubState:
     max_payload: int
     max_url_length: int
     event_style: str
+    #: The ``ProtectedHeaders`` of ``SOCKPUB_PROTECTED_HEADERS`` (typed ``Any``:
+    #: this module imports nothing of the package).
+    protected_headers: Any
 
 
 def app_state(app: Flask | None = None) -> SockPubState:

@@ -80,7 +80,11 @@ def replay(
     started = perf_counter()
     try:
         request = parse_request(
-            event, args, max_payload=state.max_payload, max_url_length=state.max_url_length
+            event,
+            args,
+            max_payload=state.max_payload,
+            max_url_length=state.max_url_length,
+            protected=state.protected_headers,
         )
     except BadPayload as exc:
         access_log.info(

@@ -17,15 +17,19 @@ class RawSocket:
 
     :param origin: the handshake's ``Origin`` (websocket-client sends the
         server's own by default).
+    :param headers: more handshake headers.
     :raises Refused: the server refused the connection.
     """
 
-    def __init__(self, url: str, origin: str | None = None) -> None:
+    def __init__(
+        self, url: str, origin: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         try:
             self.ws = websocket.create_connection(
                 url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
                 timeout=10,
                 origin=origin,
+                header=[f"{name}: {value}" for name, value in (headers or {}).items()],
             )
         except websocket.WebSocketBadStatusException as exc:
             raise Refused(f"handshake answered {exc.status_code}") from None

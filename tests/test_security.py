@@ -26,10 +26,12 @@ from tests.raw_socket import RawSocket, Refused
 PIPELINE = "tests.apps.pipeline:create_app"
 ALLOWED = "http://allowed.example"
 FOREIGN = "http://evil.example"
-#: The pipeline app with compression on and one more allowed origin.
+#: The pipeline app with compression on, one more allowed origin, and one
+#: reverse proxy declared in front of it.
 CONFIGURED = {
     "SOCKPUB_TEST_SOCKPUB_WEBSOCKET_COMPRESSION": "true",
     "SOCKPUB_TEST_SOCKPUB_CORS_ALLOWED_ORIGINS": json.dumps([ALLOWED]),
+    "SOCKPUB_TEST_SOCKPUB_TRUSTED_PROXIES": "1",
 }
 #: Under gevent, Flask-SocketIO serves WebSockets with gevent-websocket when it is
 #: installed (it never compresses), else with simple-websocket.
@@ -56,10 +58,10 @@ def servers() -> Iterator[ServerFactory]:
         yield server
 
 
-def connects(server: LiveServer, origin: str) -> bool:
+def connects(server: LiveServer, origin: str, headers: dict[str, str] | None = None) -> bool:
     """Whether a socket whose handshake says ``Origin: <origin>`` connects and is answered."""
     try:
-        raw = RawSocket(server.url, origin=origin)
+        raw = RawSocket(server.url, origin=origin, headers=headers)
     except Refused:
         return False
     try:
@@ -89,6 +91,26 @@ def test_allowed_origins_connect_besides_the_same_origin_and_others_are_still_re
     assert connects(server, ALLOWED)
     assert connects(server, server.url)
     assert not connects(server, FOREIGN)
+
+
+#: What a reverse proxy in front of the server adds to the handshake.
+PROXIED = {"X-Forwarded-Host": "proxy.example", "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_forwarded_host_is_believed_only_behind_a_declared_proxy(
+    servers: ServerFactory, async_mode: str
+) -> None:
+    plain, proxied = servers(async_mode, False), servers(async_mode, True)
+    with Client(plain.url) as bystander:
+        # Without a declared proxy, a client naming itself the server's host is refused.
+        assert not connects(plain, "https://proxy.example", PROXIED)
+        assert not connects(plain, FOREIGN, {"X-Forwarded-Host": "evil.example"})
+        assert bystander.get("/echo", {"message": "still"}).body["message"] == "still"
+    # Behind the declared proxy, the page it serves connects; others still do not.
+    assert connects(proxied, "https://proxy.example", PROXIED)
+    assert not connects(proxied, "https://proxy.example")
+    assert not connects(proxied, FOREIGN, PROXIED)
 
 
 @pytest.mark.parametrize(
