@@ -13,6 +13,7 @@ from flask import Blueprint, Flask
 from . import config, internals
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
+from .cross_site import install_csrf_for_http_only
 from .errors import install_error_handler
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
@@ -115,6 +116,7 @@ class SockPub:
         if self.socketio.async_mode == "threading":
             app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
+        install_csrf_for_http_only(app)
         session_interface(app)
         register_client_route(app)
         for blueprint in self.crud_blueprints:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
+from ..cross_site import refuse_cross_site_write
 from ..errors import json_error
 from ..rooms.model_rooms import model_rooms
 from ..serialize import SERIALIZE_HOOK
@@ -109,6 +110,7 @@ def crud_blueprint(
                 blueprint.add_url_rule(
                     rule, endpoint, wrap(action, view), methods=methods, strict_slashes=False
                 )
+    blueprint.before_request(refuse_cross_site_write)
     blueprint.register_error_handler(HTTPException, json_error)
     blueprint.register_error_handler(FieldErrors, field_errors)
     return blueprint
