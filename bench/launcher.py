@@ -1,4 +1,4 @@
-"""Launching a benchmark server (``bench.serve``) in a subprocess pinned to CPU 0, and what /proc tells of it."""
+"""Launching a benchmark server (``bench.serve``, or Node for Sails) in a subprocess pinned to CPU 0, and what /proc tells of it."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from typing import IO, Any
 
 from flask_sockpub.testing import free_port, wait_until_listening
 
-from . import processes
+from . import processes, sails
 from .serve import SETTINGS_PREFIX
 
 SERVER_CPU = 0
-#: The app each kind of server serves.
+#: The app each kind of Python server serves (``bench.serve`` serves it).
 TARGETS = {"ours": "bench.app:create_app", "floor": "bench.floor:create_app"}
+#: The kind served by Node (bench/sails_app, installed by :func:`bench.sails.prepare`), and its "async mode".
+SAILS = "sails"
+NODE = "node"
 
 
 @dataclass
@@ -93,18 +96,21 @@ def running_server(
     kind: str,
     async_mode: str,
     *,
-    websocket: str,
+    websocket: str = "simple-websocket",
     env: dict[str, str] | None = None,
     timeout: float = 30.0,
 ) -> Iterator[Server]:
-    """Serve ``kind`` ("ours" or "floor") in ``async_mode`` until the block ends."""
+    """Serve ``kind`` ("ours" or "floor" in ``async_mode``; "sails" in mode "node") until the block ends."""
     port = free_port()
     data_dir = tempfile.TemporaryDirectory(prefix="sockpub-bench-")
     log_file = tempfile.NamedTemporaryFile("w+", prefix=f"sockpub-bench-{kind}-", suffix=".log")
-    command = [
-        sys.executable, "-m", "bench.serve", TARGETS[kind],
-        "--async-mode", async_mode, "--port", str(port), "--websocket", websocket,
-    ]  # fmt: skip
+    if kind == SAILS:
+        command = sails.command(port)
+    else:
+        command = [
+            sys.executable, "-m", "bench.serve", TARGETS[kind],
+            "--async-mode", async_mode, "--port", str(port), "--websocket", websocket,
+        ]  # fmt: skip
     process = processes.start(
         processes.pinned(SERVER_CPU, command),
         stdout=log_file,
@@ -113,7 +119,7 @@ def running_server(
     try:
         server = Server(kind, async_mode, f"http://127.0.0.1:{port}", process, log_file, {})
         wait_until_listening(server, "127.0.0.1", port, timeout)
-        server.settings = read_settings(server)
+        server.settings = read_settings(server, timeout)
         yield server
     finally:
         processes.stop(process)
@@ -121,9 +127,14 @@ def running_server(
         data_dir.cleanup()
 
 
-def read_settings(server: Server) -> dict[str, Any]:
-    """The settings line ``bench.serve`` printed."""
-    for line in server.log().splitlines():
-        if line.startswith(SETTINGS_PREFIX):
-            return dict(json.loads(line[len(SETTINGS_PREFIX) :]))
-    raise RuntimeError(f"the {server.kind} server printed no settings:\n{server.log()}")
+def read_settings(server: Server, timeout: float) -> dict[str, Any]:
+    """The settings line the server printed (Sails prints it a moment after it listens)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in server.log().splitlines():
+            if line.startswith(SETTINGS_PREFIX):
+                return dict(json.loads(line[len(SETTINGS_PREFIX) :]))
+        server.check_alive()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {server.kind} server printed no settings:\n{server.log()}")
+        time.sleep(0.1)

@@ -1,4 +1,4 @@
-"""The PNG plots of a run (matplotlib): one figure per measure, one panel per async mode, ours against the floor."""
+"""The PNG plots of a run (matplotlib): one figure per measure, one panel per async mode, ours against the floor and Sails."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
+from . import report  # noqa: E402
+
 Results = dict[str, Any]
 PLAIN = FuncFormatter(lambda value, _: f"{value:g}")
 STYLE = {
     "ours": {"color": "tab:blue", "marker": "o"},
     "floor": {"color": "tab:gray", "marker": "s"},
+    "Sails": {"color": "tab:red", "marker": "^"},
 }
 
 
@@ -45,7 +48,8 @@ def _figure(
     )
     for ax, mode in zip(axes[0], modes):
         ticks: set[int] = set()
-        for kind, run in results["runs"][mode].items():
+        sails = report.sails_run(results)
+        for kind, run in [*results["runs"][mode].items(), *([("Sails", sails)] if sails else [])]:
             for label, section, path in lines:
                 xs, ys = _series(run, section, *path)
                 ticks.update(xs)
@@ -71,8 +75,68 @@ def _figure(
     return figure
 
 
+#: The ratios plotted in ratios.png: (metric, whether higher is better); fan-out at FANOUT_COUNT subscribers.
+HEADLINES = (
+    ("socket req/s, 1 socket", True),
+    ("socket req/s, 50 sockets", True),
+    ("server CPU µs/request, 50 sockets", False),
+    ("fan-out {}: all delivered p50 ms", False),
+    ("fan-out {}: server CPU µs/delivery", False),
+    ("KiB per idle socket", False),
+)
+FANOUT_COUNT = 1000
+
+
+def _fanout_count(results: Results) -> int | None:
+    """1,000 subscribers if the run has it, else the largest count it has."""
+    counts = {int(key) for run in results["runs"].values() for kind in run.values()
+              for key in (kind.get("fanout") or {})}  # fmt: skip
+    return FANOUT_COUNT if FANOUT_COUNT in counts else max(counts, default=None)
+
+
+def _ratios(results: Results) -> Figure:
+    """Ours over Sails and over the floor, for the headline figures, one panel per mode."""
+    modes = list(results["runs"])
+    count = _fanout_count(results)
+    names = [(name.format(f"{count:,}" if count else "?"), higher) for name, higher in HEADLINES]
+    figure, axes = plt.subplots(
+        1, len(modes), figsize=(4.6 * len(modes), 3.8), squeeze=False, sharey=True
+    )
+    for ax, mode in zip(axes[0], modes):
+        by_name = {row.metric: row for row in report.rows(results, mode)}
+        positions = range(len(names))
+        for offset, base, label in (
+            (-0.2, "sails", "ours ÷ Sails"),
+            (0.2, "floor", "ours ÷ floor"),
+        ):
+            values = [
+                (by_name[name].ratio(base) if name in by_name else None) or 1.0 for name, _ in names
+            ]
+            # Each bar runs from 1 to the ratio: left of the line ours is lower, right of it higher.
+            ax.barh([p + offset for p in positions], [value - 1 for value in values], left=1.0, height=0.38,
+                    label=label, color=STYLE["Sails" if base == "sails" else "floor"]["color"])  # fmt: skip
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_yticks(list(positions))
+        ax.set_yticklabels([f"{name} ({'higher' if higher else 'lower'} is better)" for name, higher in names],
+                           fontsize="small")  # fmt: skip
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(PLAIN)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(mode)
+        ax.set_xlabel("ours ÷ peer")
+        ax.grid(True, axis="x", which="both", alpha=0.3)
+    axes[0][-1].legend(fontsize="small")
+    figure.suptitle(
+        "Ours over Sails and over the floor (bars from 1, the same; no bar: the same or no figure)"
+    )
+    figure.tight_layout()
+    return figure
+
+
 def draw(results: Results, folder: Path) -> list[Path]:
-    """Write requests.png, latency.png and fanout.png into ``folder``; their paths."""
+    """Write requests.png, latency.png, fanout.png and ratios.png into ``folder``; their paths."""
     figures = {
         "requests.png": _figure(
             results, "Socket requests/s (get /echo), sockets sending back to back", "sockets", "requests/s",
@@ -88,6 +152,7 @@ def draw(results: Results, folder: Path) -> list[Path]:
             [("p50", "fanout", ("all_delivered", "p50_ms")), ("p99", "fanout", ("all_delivered", "p99_ms"))],
             log_y=True,
         ),
+        "ratios.png": _ratios(results),
     }  # fmt: skip
     written = []
     for name, figure in figures.items():

@@ -1,4 +1,4 @@
-"""The results of a run as rows: ours, the floor, their ratio and the issue's goals; as text and as reST."""
+"""The results of a run as rows: Sails, the floor and ours, ours' ratios to both, and the issues' goals; as text, reST and JSON."""
 
 from __future__ import annotations
 
@@ -10,36 +10,75 @@ Results = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Goal:
+    """A bound on ours over a peer (``base``: "floor" or "sails"), in the async modes it applies to (all if empty)."""
+
+    base: str
+    op: str  # "≥", "≤" or "<"
+    limit: float
+    modes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.limit:g}× {PEER_NAMES[self.base]}"
+
+    def met(self, ratio: float | None) -> bool | None:
+        """Whether ``ratio`` (ours over the base) meets the goal; None without a ratio."""
+        if ratio is None:
+            return None
+        if self.op == "≥":
+            return ratio >= self.limit
+        if self.op == "≤":
+            return ratio <= self.limit
+        return ratio < self.limit
+
+
+PEER_NAMES = {"floor": "floor", "sails": "Sails"}
+GEVENT = ("gevent",)
+#: Goals by metric: the floor's from the benchmark's first issue (every mode), Sails' and the
+#: halved delivery cost from issue 19 ("Faster than Sails", under gevent).
+GOALS: dict[str, tuple[Goal, ...]] = {
+    "socket req/s, 50 sockets": (Goal("floor", "≥", 0.8), Goal("sails", "≥", 1, GEVENT)),
+    "fan-out 1,000: all delivered p50 ms": (Goal("floor", "≤", 1.2), Goal("sails", "≤", 1, GEVENT)),
+    "fan-out 1,000: server CPU µs/delivery": (
+        Goal("floor", "≤", 0.5, GEVENT),
+        Goal("sails", "<", 1, GEVENT),
+    ),
+    "KiB per idle socket": (Goal("floor", "≤", 1.1), Goal("sails", "≤", 1.5, GEVENT)),
+}
+
+
+@dataclass(frozen=True)
 class Row:
-    """One figure of one mode: ours, the floor, ours/floor, and the goal's verdict if the issue sets one."""
+    """One figure of one mode: Sails (the same in every mode), the floor, ours, ours' ratios, the goals."""
 
     metric: str
     ours: float | None
     floor: float | None
-    goal: str = ""
+    sails: float | None = None
+    goals: tuple[Goal, ...] = ()
 
-    @property
-    def ratio(self) -> float | None:
-        if self.ours is None or not self.floor:
+    def ratio(self, base: str) -> float | None:
+        """Ours over ``base`` ("floor" or "sails")."""
+        peer = self.floor if base == "floor" else self.sails
+        if self.ours is None or not peer:
             return None
-        return self.ours / self.floor
+        return self.ours / peer
 
     @property
     def verdict(self) -> str:
-        """``met``/``missed`` against the goal (``"≥ 0.8"``, ``"≤ 1.2"``), or ``""``."""
-        if not self.goal or self.ratio is None:
-            return ""
-        limit = float(self.goal.split()[1])
-        met = self.ratio >= limit if self.goal.startswith("≥") else self.ratio <= limit
-        return "met" if met else "missed"
+        """Each goal with ``met``/``missed`` where both figures are there (``"≥ 0.8× floor met"``)."""
+        parts = []
+        for goal in self.goals:
+            met = goal.met(self.ratio(goal.base))
+            parts.append(f"{goal}" + ("" if met is None else " met" if met else " missed"))
+        return "; ".join(parts)
 
-
-#: Ratio goals from the issue's "done when", by metric.
-GOALS = {
-    "socket req/s, 50 sockets": "≥ 0.8",
-    "fan-out 1,000: all delivered p50 ms": "≤ 1.2",
-    "KiB per idle socket": "≤ 1.1",
-}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric, "sails": self.sails, "floor": self.floor, "ours": self.ours,
+            "ours_over_sails": self.ratio("sails"), "ours_over_floor": self.ratio("floor"),
+            "goals": [{"goal": str(goal), "met": goal.met(self.ratio(goal.base))} for goal in self.goals],
+        }  # fmt: skip
 
 
 def _get(run: Results | None, *path: str) -> float | None:
@@ -60,11 +99,9 @@ def field(*path: str) -> Callable[[Results], float | None]:
     return lambda run: _get(run, *path)
 
 
-def _metrics(
-    ours: Results, floor: Results
-) -> Iterator[tuple[str, Callable[[Results], float | None]]]:
+def _metrics(*runs: Results) -> Iterator[tuple[str, Callable[[Results], float | None]]]:
     def keys(section: str) -> list[str]:
-        return sorted({*ours.get(section, {}), *floor.get(section, {})}, key=int)
+        return sorted({key for run in runs for key in run.get(section, {})}, key=int)
 
     for count in keys("requests"):
         yield f"socket req/s, {_plural(count, 'socket')}", field("requests", count, "rps")
@@ -91,13 +128,26 @@ def _metrics(
     yield "KiB per idle socket", field("memory", "kib_per_socket")
 
 
+def sails_run(results: Results) -> Results:
+    """Sails' results of the run (measured once, shown beside every mode); empty if it was left out."""
+    run = results.get("sails")
+    return run if isinstance(run, dict) else {}
+
+
 def rows(results: Results, mode: str) -> list[Row]:
     """The rows of one async mode."""
     run = results["runs"].get(mode, {})
-    ours, floor = run.get("ours", {}), run.get("floor", {})
+    ours, floor, sails = run.get("ours", {}), run.get("floor", {}), sails_run(results)
     return [
-        Row(name, get(ours), get(floor), GOALS.get(name, "")) for name, get in _metrics(ours, floor)
-    ]
+        Row(name, get(ours), get(floor), get(sails),
+            tuple(goal for goal in GOALS.get(name, ()) if not goal.modes or mode in goal.modes))
+        for name, get in _metrics(ours, floor, sails)
+    ]  # fmt: skip
+
+
+def table(results: Results) -> dict[str, list[dict[str, Any]]]:
+    """Every mode's rows with both ratios and the goals' verdicts, for results.json."""
+    return {mode: [row.as_dict() for row in rows(results, mode)] for mode in results["runs"]}
 
 
 def number(value: float | None) -> str:
@@ -111,13 +161,18 @@ def number(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _cells(row: Row) -> list[str]:
-    ratio = "–" if row.ratio is None else f"{row.ratio:.2f}"
-    goal = f"{row.goal} {row.verdict}".strip()
-    return [row.metric, number(row.ours), number(row.floor), ratio, goal]
+    return [
+        row.metric, number(row.sails), number(row.floor), number(row.ours),
+        _ratio(row.ratio("sails")), _ratio(row.ratio("floor")), row.verdict,
+    ]  # fmt: skip
 
 
-HEADER = ["metric", "ours", "floor", "ours/floor", "goal"]
+HEADER = ["metric", "Sails", "floor", "ours", "ours/Sails", "ours/floor", "goal"]
 
 
 def text_table(results: Results) -> str:
@@ -126,12 +181,12 @@ def text_table(results: Results) -> str:
     for mode in results["runs"]:
         cells = [HEADER, *(_cells(row) for row in rows(results, mode))]
         widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
-        lines.append(f"== {mode} ==")
+        lines.append(f"== {mode} (Sails: Node, the same run in every mode) ==")
         for line in cells:
-            first, *rest = line
-            lines.append(
-                "  ".join([first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(rest, widths[1:]))])
-            )
+            first, *middle, last = line
+            lines.append("  ".join([
+                first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(middle, widths[1:-1])), last,
+            ]).rstrip())  # fmt: skip
         lines.append("")
     lines.extend(f"warning: {warning}" for warning in results.get("warnings", []))
     return "\n".join(lines)
@@ -141,7 +196,7 @@ def rst_tables(results: Results) -> str:
     """One ``list-table`` per mode, for docs/performance.rst to include."""
     out = [".. Generated by python -m bench from results.json; do not edit.", ""]
     for mode in results["runs"]:
-        out += [f".. list-table:: {mode}", "   :header-rows: 1", "   :widths: 40 12 12 12 16", ""]
+        out += [f".. list-table:: {mode}", "   :header-rows: 1", "   :widths: 34 9 9 9 9 9 21", ""]
         for line in [HEADER, *(_cells(row) for row in rows(results, mode))]:
             out.append(f"   * - {line[0]}")
             out.extend(f"     - {cell}" if cell else "     -" for cell in line[1:])

@@ -1,9 +1,11 @@
-"""``python -m bench``: ours against the floor in every async mode, in one run; table, JSON, reST and PNGs.
+"""``python -m bench``: ours against the floor in every async mode and against Sails, in one run; table, JSON, reST and PNGs.
 
-Each server (ours, then the floor, one at a time) runs pinned to CPU 0 and
-the Node load generator to CPU 1, on 127.0.0.1. Progress goes to stderr as
-it goes; the table goes to stdout at the end. Results are saved after every
-server, so an interrupted run keeps what it measured.
+Sails first (bench/sails_app, installed by npm into bench/.sails at the first
+run), then per async mode ours and the floor: each server, one at a time,
+runs pinned to CPU 0 and the Node load generator to CPU 1, on 127.0.0.1.
+Progress goes to stderr as it goes; the table goes to stdout at the end.
+Results are saved after every server, so an interrupted run keeps what it
+measured.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from . import plots, processes, report
-from .launcher import running_server
+from . import plots, processes, report, sails
+from .launcher import NODE, SAILS, running_server
 from .scenarios import QUICK, Plan, measure_server
 from .serve import WEBSOCKET_CHOICES, raise_file_limit
 
@@ -79,6 +81,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="what serves WebSockets under gevent, for both servers (default simple-websocket)",
     )
     parser.add_argument(
+        "--no-sails",
+        dest="sails",
+        action="store_false",
+        help="leave out the Sails peer (it is installed with npm into bench/.sails at the first run)",
+    )
+    parser.add_argument(
         "--from-json", type=Path, help="only redraw the table and plots of an earlier run"
     )
     args = parser.parse_args(argv)
@@ -90,12 +98,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def preflight(websocket: str) -> None:
+def preflight(websocket: str, with_sails: bool) -> None:
     """Stop early, with the reason, when the machine cannot run the benchmark."""
     if shutil.which("taskset") is None:
         raise SystemExit("bench: taskset is missing (util-linux)")
     if shutil.which("node") is None:
         raise SystemExit("bench: node is missing")
+    if with_sails and shutil.which("npm") is None:
+        raise SystemExit(
+            "bench: npm is missing (it installs the Sails peer; --no-sails leaves Sails out)"
+        )
     if not (processes.ROOT / "node_modules" / "socket.io-client").is_dir():
         raise SystemExit(
             "bench: node_modules/socket.io-client is missing: run npm ci (scripts/bench does)"
@@ -178,6 +190,20 @@ def check_results(mode: str, runs: dict[str, Any]) -> list[str]:
     return found
 
 
+def measure(
+    kind: str, mode: str, plan: Plan, websocket: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything on one fresh server of ``kind`` in ``mode``; ``{"error": ...}`` if it failed."""
+    progress(f"{mode}/{kind}: starting the server")
+    try:
+        with running_server(kind, mode, websocket=websocket, env=env) as server:
+            progress(f"{mode}/{kind}: settings {json.dumps(server.settings)}")
+            return measure_server(server, plan, progress)
+    except RuntimeError as exc:
+        progress(f"{mode}/{kind}: FAILED: {exc}")
+        return {"error": str(exc)}
+
+
 def measure_mode(mode: str, plan: Plan, websocket: str) -> dict[str, Any]:
     """Ours, then the floor with ours' ``async_handlers``, each on a fresh server."""
     runs: dict[str, Any] = {}
@@ -186,14 +212,7 @@ def measure_mode(mode: str, plan: Plan, websocket: str) -> dict[str, Any]:
         ours_settings = runs.get("ours", {}).get("settings", {})
         if kind == "floor" and "async_handlers" in ours_settings:
             env["BENCH_ASYNC_HANDLERS"] = "1" if ours_settings["async_handlers"] else "0"
-        progress(f"{mode}/{kind}: starting the server")
-        try:
-            with running_server(kind, mode, websocket=websocket, env=env) as server:
-                progress(f"{mode}/{kind}: settings {json.dumps(server.settings)}")
-                runs[kind] = measure_server(server, plan, progress)
-        except RuntimeError as exc:
-            progress(f"{mode}/{kind}: FAILED: {exc}")
-            runs[kind] = {"error": str(exc)}
+        runs[kind] = measure(kind, mode, plan, websocket, env)
     return runs
 
 
@@ -203,7 +222,8 @@ def save(results: dict[str, Any], out: Path) -> None:
 
 
 def write_outputs(results: dict[str, Any], out: Path) -> None:
-    """The JSON, the reST table (table.inc) and the PNGs beside it; the table on stdout."""
+    """The JSON (with the table's rows and ratios), the reST table (table.inc) and the PNGs beside it; the table on stdout."""
+    results["table"] = report.table(results)
     save(results, out)
     (out.parent / TABLE_NAME).write_text(report.rst_tables(results))
     for path in plots.draw(results, out.parent):
@@ -217,9 +237,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.from_json:
         write_outputs(json.loads(args.from_json.read_text()), args.out)
         return
-    preflight(args.websocket)
+    preflight(args.websocket, args.sails)
     processes.stop_children_on_exit()
-    raise_file_limit()  # inherited by the load generator
+    raise_file_limit()  # inherited by the load generator and the Sails server
+    if args.sails:
+        sails.prepare(progress)
     plan = QUICK if args.quick else Plan()
     results: dict[str, Any] = {
         "meta": {
@@ -229,11 +251,16 @@ def main(argv: list[str] | None = None) -> None:
             "quick": args.quick,
             "gevent_websocket_server": args.websocket,
         },
+        "sails": None,
         "runs": {},
         "warnings": [],
     }
     progress(f"load: {results['meta']['machine']['uptime']}")
     try:
+        if args.sails:
+            results["sails"] = measure(SAILS, NODE, plan, args.websocket)
+            results["warnings"] += check_results(NODE, {SAILS: results["sails"]})
+            save(results, args.out)
         for mode in args.modes:
             results["runs"][mode] = measure_mode(mode, plan, args.websocket)
             runs = results["runs"][mode]

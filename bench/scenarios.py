@@ -14,6 +14,10 @@ from .launcher import Server
 Progress = Callable[[str], None]
 #: Longest wait for a server to go quiet after its sockets left, before the next measurement.
 QUIET_TIMEOUT_S = 300.0
+#: How each kind of server subscribes a socket to the item class room (see bench/loadgen.js).
+SUBSCRIBE = {"ours": "blueprint", "floor": "event", "sails": "sails"}
+#: The Socket.IO event a create is published under, where it is not "message".
+CREATE_EVENT = {"sails": "item"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def fanout(server: Server, subscribers: int, plan: Plan) -> dict[str, Any]:
     result = loadgen.run(
         {
             "kind": "fanout", "url": server.url, "subscribers": subscribers,
-            "subscribe": "blueprint" if server.kind == "ours" else "event",
+            "subscribe": SUBSCRIBE[server.kind], "event": CREATE_EVENT.get(server.kind, "message"),
             "rounds": plan.rounds, "warmup_rounds": plan.warmup_rounds,
             "round_timeout_s": 15, "pause_ms": 100,
             "deadline_s": 120 + subscribers * 0.03 + (plan.rounds + plan.warmup_rounds) * 3,

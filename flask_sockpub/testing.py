@@ -280,8 +280,30 @@ class Inbox:
                 raise TimeoutError(f"no wanted event arrived within {timeout} s: {self.items}")
             return next(item for item in self.items if wanted(item))
 
+    def until(self, wanted: Callable[[Received], bool], timeout: float = 5.0) -> list[Received]:
+        """Wait until an event that is ``wanted`` arrived; return every event up to it, it included.
+
+        For checking that an event did *not* come, without sleeping: after the
+        action, make the server send this socket an event it must receive;
+        what one socket is sent arrives in order, so an unwanted event would
+        be there before it::
+
+            first.post("/rooms/quiet/broadcast", {"text": "not to me", "include_self": False})
+            first.post("/rooms/quiet/broadcast", {"text": "to all"})
+            arrived = inbox.until(lambda item: item.data["text"] == "to all")
+            assert [item.data["text"] for item in arrived] == ["to all"]
+
+        :raises TimeoutError: none arrived within ``timeout`` seconds.
+        """
+        first = self.wait_for(wanted, timeout)
+        with self._changed:
+            return self.items[: self.items.index(first) + 1]
+
     def quiet(self, period: float = 0.3) -> list[Received]:
-        """Wait ``period`` seconds and return what arrived: for checking that nothing more comes."""
+        """Wait ``period`` seconds and return what arrived: for checking that nothing more comes.
+
+        A sleep proves little on a busy machine: prefer :meth:`until`.
+        """
         time.sleep(period)
         with self._changed:
             return list(self.items)

@@ -13,6 +13,7 @@ from flask import Flask
 from flask_sockpub.client import Client
 from flask_sockpub.testing import LiveServer, SocketTestClient, live_server
 from tests.apps.pipeline import create_app
+from tests.hidden_modules import without_gevent_websocket
 
 # The CRUD blueprint tests' served app and HTTP/socket callers.
 pytest_plugins = ["tests.blueprint_support"]
@@ -110,11 +111,7 @@ def variant_server(
     async_mode, hide_gevent_websocket = SERVER_VARIANTS[request.param]
     env = {}
     if hide_gevent_websocket:
-        hidden = tmp_path_factory.mktemp("without-gevent-websocket")
-        (hidden / "geventwebsocket").mkdir()
-        (hidden / "geventwebsocket" / "__init__.py").write_text(
-            'raise ImportError("gevent-websocket is hidden from this server by the tests")\n'
-        )
-        env["PYTHONPATH"] = os.pathsep.join([str(hidden), os.getcwd()])
+        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
+        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
     with live_server("tests.apps.clients:create_app", async_mode=async_mode, env=env) as server:
         yield server

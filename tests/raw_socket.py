@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import websocket
@@ -22,7 +23,7 @@ class RawSocket:
     """
 
     def __init__(
-        self, url: str, origin: str | None = None, headers: dict[str, str] | None = None
+        self, url: str, origin: str | None = None, headers: Mapping[str, str] | None = None
     ) -> None:
         try:
             self.ws = websocket.create_connection(
@@ -50,11 +51,16 @@ class RawSocket:
         if not message.startswith(prefix):
             raise Refused(f"expected a packet starting {prefix!r}, got {message[:80]!r}")
 
-    def call(self, event_json: str) -> Any:
-        """Send ``event_json`` (the event packet's JSON array, as text) with an ack id; return the ack."""
+    def call(self, event_json: str, attachments: int = 0) -> Any:
+        """Send ``event_json`` (the event packet's JSON array, as text) with an ack id; return the ack.
+
+        :param attachments: announce this many binary attachments (a binary
+            event), without sending any of them.
+        """
         self.last_id += 1
         ack = f"43{self.last_id}["
-        self.ws.send(f"42{self.last_id}{event_json}")
+        header = f"5{attachments}-" if attachments else "2"
+        self.ws.send(f"4{header}{self.last_id}{event_json}")
         while True:
             message = self.ws.recv()
             if message == "2":  # Engine.IO ping

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
+import selectors
+import signal
 import socket
-import subprocess
-import sys
-import textwrap
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from flask import Flask, request
@@ -19,8 +19,8 @@ from flask import Flask, request
 from flask_sockpub import SockPub, config
 from flask_sockpub.client import Client
 from flask_sockpub.serving.origins import origin_policy
-from flask_sockpub.serving.run import EVENTLET_BACKLOG, EVENTLET_MAX_CONNECTIONS
 from flask_sockpub.testing import LiveServer, live_server
+from tests.hidden_modules import without_gevent_websocket
 from tests.raw_socket import RawSocket, Refused
 
 PIPELINE = "tests.apps.pipeline:create_app"
@@ -33,23 +33,36 @@ CONFIGURED = {
     "SOCKPUB_TEST_SOCKPUB_CORS_ALLOWED_ORIGINS": json.dumps([ALLOWED]),
     "SOCKPUB_TEST_SOCKPUB_TRUSTED_PROXIES": "1",
 }
-#: Under gevent, Flask-SocketIO serves WebSockets with gevent-websocket when it is
-#: installed (it never compresses), else with simple-websocket.
-GEVENT_WEBSOCKET = importlib.util.find_spec("geventwebsocket") is not None
+#: The message SockPub logs at startup when compression is on but gevent-websocket serves WebSockets.
+GEVENT_WEBSOCKET_WARNING = (
+    "SOCKPUB_WEBSOCKET_COMPRESSION is on, but under gevent Flask-SocketIO serves WebSockets "
+    "with gevent-websocket, which never compresses"
+)
 
 ServerFactory = Callable[[str, bool], LiveServer]
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[ServerFactory]:
-    """``servers(async_mode, configured)``: the pipeline app served, started once per module."""
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerFactory]:
+    """``servers(variant, configured)``: the pipeline app served, started once per module.
+
+    The variant is an async mode; ``gevent+simple-websocket`` is gevent with
+    gevent-websocket hidden (plain ``gevent`` serves WebSockets with it: the
+    test extras install it).
+    """
     started: dict[tuple[str, bool], LiveServer] = {}
     with ExitStack() as stack:
 
-        def server(async_mode: str, configured: bool) -> LiveServer:
-            key = (async_mode, configured)
+        def server(variant: str, configured: bool) -> LiveServer:
+            key = (variant, configured)
             if key not in started:
-                env = CONFIGURED if configured else None
+                async_mode, _, websocket = variant.partition("+")
+                env = dict(CONFIGURED) if configured else {}
+                if websocket == "simple-websocket":
+                    hidden = without_gevent_websocket(
+                        tmp_path_factory.mktemp("without-gevent-websocket")
+                    )
+                    env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
                 started[key] = stack.enter_context(
                     live_server(PIPELINE, async_mode=async_mode, env=env)
                 )
@@ -59,7 +72,7 @@ def servers() -> Iterator[ServerFactory]:
 
 
 def connects(server: LiveServer, origin: str, headers: dict[str, str] | None = None) -> bool:
-    """Whether a socket whose handshake says ``Origin: <origin>`` connects and is answered."""
+    """Whether a socket whose handshake says ``Origin: <origin>`` (and ``headers``) connects and is answered."""
     try:
         raw = RawSocket(server.url, origin=origin, headers=headers)
     except Refused:
@@ -111,6 +124,50 @@ def test_forwarded_host_is_believed_only_behind_a_declared_proxy(
     assert connects(proxied, "https://proxy.example", PROXIED)
     assert not connects(proxied, "https://proxy.example")
     assert not connects(proxied, FOREIGN, PROXIED)
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_behind_a_proxy_the_forwarded_scheme_and_host_are_the_servers_own_origin(
+    servers: ServerFactory, async_mode: str
+) -> None:
+    server = servers(async_mode, True)  # one proxy declared
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example"}
+    assert connects(server, "https://public.example", proxy)
+    assert connects(server, server.url, proxy)
+    assert not connects(server, "https://other.example", proxy)
+    assert not connects(server, "https://public.example")
+
+
+#: What a chain of two proxies forwards: each appends what it saw, so the
+#: first value is what the outer proxy saw, the last what the inner one saw.
+TWO_PROXIES = {
+    "HTTP_X_FORWARDED_PROTO": "https, http",
+    "HTTP_X_FORWARDED_HOST": "b.example, c.example",
+}
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "origin", "allowed"),
+    [
+        (1, {"HTTP_X_FORWARDED_PROTO": "https"}, "https://a.example", True),
+        (1, {"HTTP_X_FORWARDED_HOST": "b.example"}, "http://b.example", True),
+        (2, TWO_PROXIES, "https://b.example", True),
+        (2, TWO_PROXIES, "http://c.example", False),
+        (1, TWO_PROXIES, "http://c.example", True),
+        (1, TWO_PROXIES, "https://b.example", False),
+        (1, {"HTTP_X_FORWARDED_HOST": "b.example"}, "https://b.example", False),
+        (0, {"HTTP_X_FORWARDED_HOST": "b.example"}, "http://b.example", False),
+    ],
+)
+def test_origin_policy_takes_the_forwarded_scheme_and_host_of_the_declared_proxies(
+    proxies: int, forwarded: dict[str, str], origin: str, allowed: bool
+) -> None:
+    app = Flask(__name__)
+    app.config["SOCKPUB_TRUSTED_PROXIES"] = proxies
+    policy = origin_policy(None)
+    assert callable(policy)
+    environ = {"HTTP_HOST": "a.example", "wsgi.url_scheme": "http", "flask.app": app, **forwarded}
+    assert policy(origin, environ) is allowed
 
 
 @pytest.mark.parametrize(
@@ -178,24 +235,30 @@ def http_answer(server: LiveServer, request_text: str) -> tuple[str, dict[str, s
     return status, headers
 
 
-@pytest.mark.parametrize("async_mode", ["threading", "gevent", "eventlet"])
-def test_compression_is_declined_by_default(servers: ServerFactory, async_mode: str) -> None:
-    status, headers = websocket_upgrade(servers(async_mode, False))
+# Plain gevent is left out: gevent-websocket never compresses, declined or not.
+@pytest.mark.parametrize("variant", ["threading", "gevent+simple-websocket", "eventlet"])
+def test_compression_is_declined_by_default(servers: ServerFactory, variant: str) -> None:
+    status, headers = websocket_upgrade(servers(variant, False))
     assert status.split()[1] == "101"
     assert "sec-websocket-extensions" not in headers
 
 
-@pytest.mark.parametrize("async_mode", ["threading", "gevent", "eventlet"])
-def test_compression_is_accepted_when_configured(servers: ServerFactory, async_mode: str) -> None:
-    server = servers(async_mode, True)
+@pytest.mark.parametrize("variant", ["threading", "gevent+simple-websocket", "eventlet"])
+def test_compression_is_accepted_when_configured(servers: ServerFactory, variant: str) -> None:
+    status, headers = websocket_upgrade(servers(variant, True))
+    assert status.split()[1] == "101"
+    assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+
+
+def test_under_gevent_websocket_compression_is_declined_and_sockpub_says_why(
+    servers: ServerFactory,
+) -> None:
+    # Documented: gevent-websocket never compresses, and SockPub says so at startup.
+    server = servers("gevent", True)
     status, headers = websocket_upgrade(server)
     assert status.split()[1] == "101"
-    if async_mode == "gevent" and GEVENT_WEBSOCKET:
-        # Documented: gevent-websocket never compresses, and SockPub says so at startup.
-        assert "sec-websocket-extensions" not in headers
-        assert "gevent-websocket" in server.log()
-    else:
-        assert headers["sec-websocket-extensions"].startswith("permessage-deflate")
+    assert "sec-websocket-extensions" not in headers
+    assert GEVENT_WEBSOCKET_WARNING in server.log()
 
 
 # No answer names the server's software and versions.
@@ -238,50 +301,83 @@ def test_no_answer_carries_a_server_header(servers: ServerFactory, async_mode: s
 # eventlet's listen backlog and connection cap.
 
 
-def test_eventlet_serving_uses_sockpubs_backlog_and_connection_cap() -> None:
-    # In a child process, so that eventlet is never imported into the test process.
-    script = textwrap.dedent(
-        """
-        import eventlet
-        eventlet.monkey_patch()
-        import json
-        import eventlet.wsgi
+#: eventlet's own listen backlog and connection cap, which SockPub raises.
+EVENTLET_DEFAULT_BACKLOG = 50
+EVENTLET_DEFAULT_MAX_SIZE = 1024
+#: The kernel's cap on any listen backlog.
+SOMAXCONN = "/proc/sys/net/core/somaxconn"
 
-        seen = {}
 
-        def listen(address, backlog=50, **options):
-            seen["backlog"] = backlog
-            return "listener"
+def echo_answers(server: LiveServer, timeout: float) -> bool:
+    """Whether an HTTP ``GET /echo`` is answered 200 within ``timeout`` seconds."""
+    try:
+        with urllib.request.urlopen(f"{server.url}/echo", timeout=timeout) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
-        def server(listener, app, max_size=1024, **options):
-            seen["listener"] = listener
-            seen["max_size"] = max_size
 
-        eventlet.listen = listen
-        eventlet.wsgi.server = server
-        from tests.apps.pipeline import create_app
+@contextmanager
+def open_connections(server: LiveServer, count: int) -> Iterator[list[socket.socket]]:
+    """``count`` TCP connections to ``server`` connecting without blocking; all closed afterwards."""
+    connections: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            connection = socket.socket()
+            connection.setblocking(False)
+            connections.append(connection)
+            connection.connect_ex(("127.0.0.1", server.port))
+        yield connections
+    finally:
+        for connection in connections:
+            connection.close()
 
-        app = create_app()
-        app.extensions["sockpub"].sockpub.run(app, port=5000)
-        print(json.dumps(seen))
-        """
-    )
-    env = {**os.environ, "SOCKPUB_TEST_ASYNC_MODE": "eventlet", "PYTHONPATH": os.getcwd()}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {
-        "backlog": EVENTLET_BACKLOG,
-        "listener": "listener",
-        "max_size": EVENTLET_MAX_CONNECTIONS,
-    }
-    assert EVENTLET_BACKLOG > 50 and EVENTLET_MAX_CONNECTIONS > 1024  # eventlet's own defaults
+
+def connected_within(connections: list[socket.socket], timeout: float) -> int:
+    """How many of ``connections`` have finished connecting within ``timeout`` seconds."""
+    connected = 0
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as waiting:
+        for connection in connections:
+            waiting.register(connection, selectors.EVENT_WRITE)
+        while connected < len(connections) and time.monotonic() < deadline:
+            for key, _ in waiting.select(timeout=min(0.5, deadline - time.monotonic())):
+                waiting.unregister(key.fileobj)
+                connection = key.fileobj
+                assert isinstance(connection, socket.socket)
+                if connection.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    connected += 1
+    return connected
+
+
+def test_eventlet_queues_more_connections_than_its_default_backlog_while_busy(
+    servers: ServerFactory,
+) -> None:
+    server = servers("eventlet", False)
+    # Stopped, the server accepts nothing: the kernel completes handshakes
+    # until the listen backlog is full, then drops the rest.
+    with open(SOMAXCONN) as limit:
+        count = min(200, int(limit.read()))
+    assert count > EVENTLET_DEFAULT_BACKLOG + 1
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        with open_connections(server, count) as connections:
+            assert connected_within(connections, timeout=10) == count
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    assert echo_answers(server, timeout=10)
+
+
+def test_eventlet_serves_more_connections_at_once_than_its_default_cap(
+    servers: ServerFactory,
+) -> None:
+    server = servers("eventlet", False)
+    # Idle connections each hold one of the server's green threads; past its
+    # cap, eventlet stops accepting until one goes.
+    count = EVENTLET_DEFAULT_MAX_SIZE + 50
+    with open_connections(server, count) as connections:
+        assert connected_within(connections, timeout=10) == count
+        assert echo_answers(server, timeout=20)
 
 
 # HTTP bodies.

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
 
 from flask_sockpub.client import Client
-from flask_sockpub.testing import Inbox, LiveServer
+from flask_sockpub.testing import Inbox, LiveServer, Received
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,14 @@ def test_listen_and_broadcast_deliver_to_the_room_including_the_sender(
         assert [item.data for item in inbox.wait(1)] == [{"room": "lobby", "text": "hello"}]
 
 
+def texts(items: list[Received]) -> list[str]:
+    return [item.data["text"] for item in items]
+
+
+def saying(text: str) -> Callable[[Received], bool]:
+    return lambda item: item.data["text"] == text
+
+
 def test_broadcast_include_self_false_leaves_the_sender_out(
     listeners: tuple[Client, Client],
 ) -> None:
@@ -46,17 +54,21 @@ def test_broadcast_include_self_false_leaves_the_sender_out(
     first.post("/rooms/quiet/listen")
     second.post("/rooms/quiet/listen")
     first.post("/rooms/quiet/broadcast", {"text": "not to me", "include_self": False})
-    assert [item.data["text"] for item in second_inbox.wait(1)] == ["not to me"]
-    assert first_inbox.quiet() == []
+    first.post("/rooms/quiet/broadcast", {"text": "to all"})
+    # What a socket is sent arrives in order: "not to me" would come first.
+    assert texts(first_inbox.until(saying("to all"))) == ["to all"]
+    assert texts(second_inbox.until(saying("to all"))) == ["not to me", "to all"]
 
 
 def test_broadcast_reaches_only_sockets_in_that_room(listeners: tuple[Client, Client]) -> None:
     first, second = listeners
-    second_inbox = Inbox(second)
+    first_inbox, second_inbox = Inbox(first), Inbox(second)
     first.post("/rooms/red/listen")
     second.post("/rooms/blue/listen")
     first.post("/rooms/red/broadcast", {"text": "red only"})
-    assert second_inbox.quiet() == []
+    first.post("/rooms/blue/broadcast", {"text": "blue only"})
+    assert texts(first_inbox.until(saying("red only"))) == ["red only"]
+    assert texts(second_inbox.until(saying("blue only"))) == ["blue only"]
 
 
 def test_broadcast_from_an_http_request_reaches_listening_sockets(

@@ -87,6 +87,17 @@ def create_app(**config: Any) -> Flask:
     def item(item_id: int) -> Any:
         return {"item_id": item_id, "param": param("item_id")}
 
+    @app.route("/cookie")
+    def set_cookie() -> Any:
+        response = jsonify(cookie="set")
+        response.set_cookie("flavour", "oatmeal")
+        return response
+
+    @app.route("/whisper", methods=["POST"])
+    def whisper() -> Any:
+        current_socket.emit("whisper", {"text": param("text")})
+        return {"sent": True}
+
     @app.route("/boom")
     def boom() -> Any:
         raise RuntimeError("boom")

@@ -9,6 +9,7 @@ bounded (:data:`WAIT_MS`); no test asserts how long anything took.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,8 +26,14 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 #: The longest any browser test waits for something to show (milliseconds).
 WAIT_MS = 5000
-#: Where the screenshots of the demos go: the docs show them.
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+#: Where the docs' screenshots of the demos are; only ``scripts/screenshots``
+#: (``SOCKPUB_UPDATE_SCREENSHOTS=1``) writes there.
+DOCS = ROOT / "docs"
+#: Where a test run's screenshots go (ignored by git).
+SCREENSHOTS = ROOT / "build" / "screenshots"
+#: Set (to ``1``) by ``scripts/screenshots``: update the docs' pictures.
+UPDATE_SCREENSHOTS = "SOCKPUB_UPDATE_SCREENSHOTS"
 
 expect.set_options(timeout=WAIT_MS)
 
@@ -145,14 +152,21 @@ SAME_PICTURE_JS = """async ([first, second, tolerance]) => {
 
 
 def keep_screenshot(page: Page, name: str) -> Path:
-    """Screenshot ``page`` into docs/``name``, which the docs show.
+    """Screenshot ``page`` as ``name``; the path written.
 
-    Chromium's anti-aliasing varies by a shade from run to run; a picture
-    that differs from the one in docs/ by no more than that is not
-    rewritten, so running the tests leaves the working tree clean.
+    A test run writes into build/screenshots/ and leaves the tracked
+    pictures alone. With ``SOCKPUB_UPDATE_SCREENSHOTS=1`` (what
+    ``scripts/screenshots`` sets) it writes into docs/ instead, which the docs
+    show, unless the picture there differs from the new one by no more than
+    Chromium's anti-aliasing varies from run to run.
     """
-    path = DOCS / name
     picture = page.screenshot()
+    if os.environ.get(UPDATE_SCREENSHOTS) != "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / name
+        path.write_bytes(picture)
+        return path
+    path = DOCS / name
     if path.exists():
         checker = page.context.new_page()
         try:
