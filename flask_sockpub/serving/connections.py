@@ -15,7 +15,7 @@ from ..internals import PlainHandlerHook
 from ..sessions import mark_connection
 from ..sockets import keep_auth
 from ..virtual import answer_malformed, answer_unknown, replay, replay_unacked
-from ..wire.packets import MALFORMED_EVENT, UNACKED_EVENT
+from ..wire.packets import INTERNAL_PREFIX, MALFORMED_EVENT, UNACKED_EVENT
 from ..wire.socket_request import METHODS, MalformedPayload
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ class SocketIO(PlainHandlerHook):
     * a handler the app registers for ``"*"`` gets every event SockPub does
       not serve;
     * registering a handler for an event SockPub serves (the request verbs
-      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`) is an error.
+      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`), or for a name
+      starting with ``sockpub:`` (which clients may not send), is an error.
 
     Whether the app registers before or after ``init_app`` makes no
     difference. Plain handlers run with Flask-SocketIO's request context, as usual.
@@ -155,8 +156,8 @@ def takes_reason(handler: Callable[..., Any]) -> bool:
 
 def refuse_reserved_event(event: str) -> None:
     """Raise for an app handler of an event SockPub serves on the default namespace."""
-    if event.lower() in RESERVED_EVENTS:
-        reserved = ", ".join(sorted(RESERVED_EVENTS))
+    if event.lower() in RESERVED_EVENTS or event.lower().startswith(INTERNAL_PREFIX):
+        reserved = ", ".join([*sorted(RESERVED_EVENTS), f"{INTERNAL_PREFIX}*"])
         raise ValueError(
             f"the event {event!r} on the default namespace '/' is SockPub's: socket requests "
             f"arrive as it and are answered by your views. Reserved names: {reserved}. "
