@@ -42,12 +42,13 @@ MALFORMED_EVENT = "sockpub:malformed"
 UNACKED_EVENT = "sockpub:unacked"
 #: The prefix of SockPub's own event names; clients may not send events named so.
 INTERNAL_PREFIX = "sockpub:"
-#: Event names a client may not send: the events python-socketio raises on a
-#: connection's life (its handlers would run as if the socket had connected or
-#: disconnected), and the rest of socket.io-parser's reserved list, which the
-#: JavaScript server refuses from clients for the same reason.
+#: Event names a client may not send, in lower case (compared so): the events
+#: python-socketio raises on a connection's life (its handlers would run as if
+#: the socket had connected or disconnected), and the rest of socket.io-parser's
+#: reserved list, which the JavaScript server refuses from clients for the same
+#: reason.
 RESERVED_CLIENT_EVENTS = frozenset(
-    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+    {"connect", "connect_error", "disconnect", "disconnecting", "newlistener", "removelistener"}
 )
 #: Most binary attachments one event may announce; python-socketio holds them
 #: all in memory until the last one arrives.
@@ -92,13 +93,17 @@ def event_problem(data: Any) -> str | None:
 
 def reserved_event_problem(name: str) -> str | None:
     """Why a client may not send an event called ``name``, or ``None`` if it may."""
-    if name in RESERVED_CLIENT_EVENTS or name.lower() in ("connect", "disconnect"):
+    lowered = name.lower()
+    if lowered in RESERVED_CLIENT_EVENTS:
         return (
             f"the event name {name[:80]!r} is reserved: the server raises it itself when a "
             "socket connects or disconnects, a client may not send it"
         )
-    if name.lower().startswith(INTERNAL_PREFIX):
-        return f"the event name {name[:80]!r} is reserved: names starting with {INTERNAL_PREFIX!r} are SockPub's own"
+    if lowered.startswith(INTERNAL_PREFIX):
+        return (
+            f"the event name {name[:80]!r} is reserved: names starting with "
+            f"{INTERNAL_PREFIX!r} are SockPub's own"
+        )
     return None
 
 
