@@ -10,6 +10,14 @@ for a measured reason, and only here:
 * Flask-SocketIO's ``SocketIO._handle_event``, the one place every plain handler
   runs through (:class:`PlainHandlerHook`), and ``SocketIO.server_options``,
   which it accumulates across ``init_app`` calls (:func:`reset_server_options`);
+* python-socketio's message-queue managers (``PubSubManager`` and its Redis
+  and kombu subclasses): :class:`QueueHooks` sees every message the listener
+  takes off the queue before python-socketio does (``_listen``), delivers a
+  process's own emits in the queue's order (``_handle_emit``) and serialises
+  publishing (``_publish``); :func:`publish_on_queue` puts a
+  message of SockPub's own on the queue's channel, and
+  :func:`start_queue_listener` starts the listener that python-socketio
+  otherwise starts at the first connection (``Server.manager_initialized``);
 * SQLAlchemy's ``Select._limit_clause`` / ``_offset_clause``
   (:func:`has_limit_or_offset`), which have no public accessor.
 
@@ -22,8 +30,10 @@ changes what this module relies on.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -156,6 +166,89 @@ def in_room(manager: Any, namespace: str, sid: str, room: str) -> bool:
 def room_member_ids(manager: Any, namespace: str, room: str) -> Iterable[str]:
     """The ids of the sockets of this process in ``room`` (public API: no copy needed here)."""
     return [sid for sid, _ in manager.get_participants(namespace, room)]
+
+
+# python-socketio's message queue
+
+
+class QueueHooks:
+    """Mixin for a python-socketio ``PubSubManager`` subclass: one order for every process.
+
+    python-socketio's listener (``PubSubManager._thread``) reads the queue
+    through ``_listen()``, a generator of raw messages, and dispatches each on
+    its ``"method"``; an emit is applied at once by the process that makes it
+    (``PubSubManager.emit`` calls ``_handle_emit`` before ``_publish``) and by
+    the others when it arrives. So a process could deliver its own update
+    before a create another process published earlier and it has not yet
+    taken off the queue. With this mixin:
+
+    * a process applies its own emits when they come back from the queue, like
+      everybody else's (``_handle_emit`` skips them when called by ``emit``),
+      so every process delivers in the queue's order;
+    * each message is decoded once and offered to :attr:`take_message` first;
+      a message it takes (one of SockPub's) never reaches python-socketio,
+      the others go on decoded (``_thread`` accepts dicts);
+    * ``_publish`` is serialised by a lock: the kombu manager shares one
+      connection between every thread that publishes, which AMQP does not allow.
+
+    There is no public-API path for this: outside :data:`TESTED` the hooks are
+    used all the same (the warning at import says the versions are untested),
+    and ``tests/test_internals.py`` says whether they still hold.
+    """
+
+    #: Called with each decoded message, in the queue's order; returns whether
+    #: it was SockPub's.
+    take_message: Callable[[dict[str, Any]], bool] | None = None
+    host_id: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._publish_lock = threading.Lock()
+
+    def _listen(self) -> Iterator[Any]:
+        for message in super()._listen():  # type: ignore[misc]
+            data = message
+            if not isinstance(message, dict):
+                try:
+                    # The server's JSON module; python-socketio before 5.15 has none.
+                    data = getattr(self, "json", json).loads(message)
+                except Exception:  # python-socketio ignores what is not JSON; so do we
+                    yield message
+                    continue
+            if not isinstance(data, dict):
+                yield data
+                continue
+            take = self.take_message
+            if take is not None and take(data):
+                continue
+            if data.get("method") == "emit" and data.get("host_id") == self.host_id:
+                try:
+                    super()._handle_emit(data)  # type: ignore[misc]
+                except Exception:
+                    logger.exception("an emit of this process could not be delivered")
+                continue
+            yield data
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("host_id") == self.host_id:
+            return  # this process's own: applied when the queue delivers it
+        super()._handle_emit(message)  # type: ignore[misc]
+
+    def _publish(self, data: Any) -> Any:
+        with self._publish_lock:
+            return super()._publish(data)  # type: ignore[misc]
+
+
+def publish_on_queue(manager: Any, message: dict[str, Any]) -> None:
+    """Put ``message`` on the manager's channel, to every process (this one included)."""
+    manager._publish(message)
+
+
+def start_queue_listener(server: Any) -> None:
+    """Start the server's queue listener now, not at the first connection as python-socketio does."""
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()
 
 
 # Flask-SocketIO

@@ -5,7 +5,7 @@ This module imports nothing else of the package, so any module may import it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
@@ -33,6 +33,15 @@ class SockPubState:
     #: The ``ProtectedHeaders`` of ``SOCKPUB_PROTECTED_HEADERS`` (typed ``Any``:
     #: this module imports nothing of the package).
     protected_headers: Any
+    #: Room operations as this process reaches them (a ``flask_sockpub.cluster.Rooms``):
+    #: its own sockets, and with a message queue every process's.
+    rooms: Any = None
+    #: Server-side sessions: session cookie value -> ids of this process's
+    #: sockets whose requests carry it (a logout over HTTP reaches them).
+    sockets_by_session: dict[str, set[str]] = field(default_factory=dict)
+    #: One-time URLs following a rotated session: token -> (expiry on the
+    #: monotonic clock, the page's session cookie, the new ``Set-Cookie``).
+    session_follows: dict[str, tuple[float, str | None, str]] = field(default_factory=dict)
 
 
 def app_state(app: Flask | None = None) -> SockPubState:

@@ -17,6 +17,14 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, has_app_context
 
+from .identity import (
+    CHANGED_KEY,
+    IDENTITY_CHANGED_HEADER,
+    SESSION_FOLLOW_HEADER,
+    follow_url,
+    rotated_session,
+    track_session,
+)
 from .sessions import keep_session_cookie, use_socket_session
 from .sockets import SUBSCRIBED_HEADER, Socket, mark_socket_request, subscribed_own_socket
 from .state import app_state
@@ -164,6 +172,14 @@ def dispatch(
                 close()
     status, headers = started
     keep_session_cookie(app, interface, connection, headers)
+    if not interface.keeps_session_on_socket:
+        track_session(app, connection, socket.id)
+        rotated = rotated_session(app, environ, connection, headers)
+        url = follow_url(app, *rotated) if rotated is not None else None
+        if url is not None:
+            headers = [*headers, (SESSION_FOLLOW_HEADER, url)]
+    if environ.get(CHANGED_KEY):
+        headers = [*headers, (IDENTITY_CHANGED_HEADER, "1")]
     if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body

@@ -10,12 +10,17 @@ declares (``scripts/test-min-versions``).
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import flask_socketio
 import pytest
+import socketio
+import socketio.manager
 import sqlalchemy as sa
 from flask import Flask
+from socketio.pubsub_manager import PubSubManager
 
 from flask_sockpub import SockPub, internals, listen
 from flask_sockpub.rooms.names import NAMESPACE
@@ -159,3 +164,108 @@ def test_select_limit_and_offset_are_seen() -> None:
     assert internals.has_limit_or_offset(sa.select(table).limit(3))
     assert internals.has_limit_or_offset(sa.select(table).offset(3))
     assert sa.select(table).limit(3)._limit_clause is not None
+
+
+# python-socketio's message queue: what internals.QueueHooks relies on
+
+
+class LoopbackBackend(PubSubManager):
+    """A queue without a server: what is published is kept; ``_listen`` yields what it is fed."""
+
+    def __init__(self) -> None:
+        super().__init__(channel="internals-test")
+        self.published: list[dict[str, Any]] = []
+        self.incoming: list[Any] = []
+
+    def _publish(self, data: Any) -> None:
+        self.published.append(data)
+
+    def _listen(self) -> Iterator[Any]:
+        yield from self.incoming
+
+
+class LoopbackQueue(internals.QueueHooks, LoopbackBackend):
+    pass
+
+
+@pytest.fixture
+def delivered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Every emit python-socketio's manager applies to this process's sockets."""
+    calls: list[tuple[Any, ...]] = []
+
+    def spy(
+        self: Any, event: str, data: Any, namespace: str, room: Any = None, **kwargs: Any
+    ) -> None:
+        calls.append((event, data, namespace, room))
+
+    monkeypatch.setattr(socketio.manager.Manager, "emit", spy)
+    return calls
+
+
+def test_an_own_emit_is_published_and_applied_when_the_queue_delivers_it(
+    delivered: list[tuple[Any, ...]],
+) -> None:
+    queue = LoopbackQueue()
+    socketio.Server(client_manager=queue, async_mode="threading")
+    queue.emit("news", {"n": 1}, namespace="/", room="lobby")
+    [message] = queue.published
+    assert message["method"] == "emit" and message["host_id"] == queue.host_id
+    assert delivered == []  # not at once: python-socketio's emit went through _handle_emit
+    queue.incoming = [json.dumps(message)]
+    queue._thread()  # returns when _listen is exhausted
+    assert delivered == [("news", {"n": 1}, "/", "lobby")]
+
+
+def emitted_elsewhere(event: str, data: Any, room: str | None) -> dict[str, Any]:
+    """The message another process's manager publishes for an emit."""
+    elsewhere = LoopbackQueue()
+    elsewhere.emit(event, data, namespace="/", room=room)
+    [message] = elsewhere.published
+    return message
+
+
+def test_another_process_emit_reaches_python_socketio_decoded_once(
+    delivered: list[tuple[Any, ...]],
+) -> None:
+    queue = LoopbackQueue()
+    socketio.Server(client_manager=queue, async_mode="threading")
+    other = emitted_elsewhere("news", {"n": 2}, "lobby")
+    queue.incoming = [json.dumps(other).encode(), other]  # Redis gives bytes, kombu may give dicts
+    queue._thread()
+    assert delivered == [("news", {"n": 2}, "/", "lobby")] * 2
+
+
+def test_messages_taken_by_the_hook_never_reach_python_socketio(
+    delivered: list[tuple[Any, ...]],
+) -> None:
+    queue = LoopbackQueue()
+    socketio.Server(client_manager=queue, async_mode="threading")
+    taken: list[dict[str, Any]] = []
+    queue.take_message = lambda message: (
+        message.get("method") == "ours" and not taken.append(message)
+    )
+    ours = {"method": "ours", "host_id": "another process"}
+    emit = emitted_elsewhere("news", 1, None)
+    queue.incoming = [json.dumps(ours), "not json", json.dumps(emit)]
+    queue._thread()
+    assert taken == [ours]
+    assert delivered == [("news", 1, "/", None)]
+
+
+def test_publishing_goes_through_publish() -> None:
+    queue = LoopbackQueue()
+    internals.publish_on_queue(queue, {"method": "ours"})
+    assert queue.published == [{"method": "ours"}]
+    assert isinstance(queue.host_id, str) and queue.host_id
+
+
+def test_the_listener_starts_before_the_first_connection() -> None:
+    queue = LoopbackQueue()
+    server = socketio.Server(client_manager=queue, async_mode="threading")
+    assert server.manager_initialized is False
+    started: list[bool] = []
+    queue.initialize = lambda: started.append(True)  # type: ignore[method-assign]
+    internals.start_queue_listener(server)
+    internals.start_queue_listener(server)
+    assert server.manager_initialized is True
+    assert started == [True]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "threat-model.rst"
-TEST_REFERENCE = re.compile(r"``(test_\w+\.py)::(test_\w+)``")
+TEST_REFERENCE = re.compile(r"``((?:browser/)?test_\w+\.py)::(test_\w+)``")
 
 
 def defined_functions(path: Path) -> set[str]:

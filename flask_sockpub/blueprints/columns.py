@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from ..model import primary_key_of
+from ..model import hidden_of, primary_key_of
 from .coerce import coerce, column_kind
 from .errors import FieldErrors
 
@@ -32,7 +32,9 @@ class InvalidBody(FieldErrors):
 class Columns:
     """What clients may see and write of one model, worked out once per blueprint.
 
-    :param hidden: attributes never serialised, filtered, sorted or written.
+    :param hidden: attributes never serialised, filtered, sorted or written
+        (the model's own ``__sockpub_hidden__``, and those of its blueprints
+        made before, are added).
     :param read_only: attributes shown but never written.
     """
 
@@ -54,6 +56,10 @@ class Columns:
         unknown = sorted((hidden | read_only) - columns.keys())
         if unknown:
             raise ValueError(f"{model.__name__} has no column attributes {', '.join(unknown)}")
+        # Hidden for the model (its declaration, blueprints made before) is
+        # hidden here too; the declaration may also name what only its
+        # serialiser makes.
+        hidden |= hidden_of(model) & columns.keys()
         if primary_key in hidden:
             raise ValueError(
                 f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden"
@@ -147,12 +153,17 @@ class Columns:
 
     def database_refusal(self, error: DBAPIError) -> InvalidBody:
         """What a constraint violation or data error reported on flush means for the client."""
+        code = sqlstate(error.orig)
+        errno = mysql_errno(error.orig)
         text = str(error.orig)
-        code = getattr(error.orig, "pgcode", None)
         reason, status = "refused by the database", 400
-        for pg_code, sqlite_text, meaning, meaning_status in _REFUSALS:
-            if code == pg_code or sqlite_text in text:
-                reason, status = meaning, meaning_status
+        for refusal in _REFUSALS:
+            if (
+                code == refusal.sqlstate
+                or errno in refusal.mysql_errnos
+                or refusal.sqlite_text in text
+            ):
+                reason, status = refusal.meaning, refusal.status
                 break
         fields = {name: reason for name in self._fields_named_in(error)}
         if fields:
@@ -164,13 +175,17 @@ class Columns:
         by_column_name = {column.name: key for key, column in self.columns.items()}
         diag = getattr(error.orig, "diag", None)
         names: list[str] = []
-        if diag is not None:
+        if diag is not None:  # PostgreSQL: psycopg 3 and psycopg2
             if getattr(diag, "column_name", None):
                 names.append(diag.column_name)
             detail = getattr(diag, "message_detail", None) or ""
             match = _PG_KEY.search(detail)
             if match:
                 names.extend(part.strip() for part in match.group(1).split(","))
+        elif mysql_errno(error.orig) is not None:  # MariaDB and MySQL
+            match = _MYSQL_NAMES.search(str(error.orig))
+            if match:
+                names.append(match.group(1))
         else:
             match = _SQLITE_COLUMNS.search(str(error.orig))
             if match:
@@ -182,13 +197,57 @@ class Columns:
         ]
 
 
-#: (PostgreSQL SQLSTATE, SQLite message, what it means for the client, status)
+def sqlstate(error: BaseException | None) -> str | None:
+    """The SQLSTATE of a PostgreSQL driver's error: psycopg 3, psycopg2, pg8000, asyncpg."""
+    for attribute in ("sqlstate", "pgcode"):  # psycopg 3 and asyncpg; psycopg2
+        code = getattr(error, attribute, None)
+        if isinstance(code, str):
+            return code
+    args: tuple[Any, ...] = getattr(error, "args", ())
+    if args and isinstance(args[0], dict):  # pg8000: the server's error fields
+        code = args[0].get("C")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def mysql_errno(error: BaseException | None) -> int | None:
+    """The error number of a MySQL or MariaDB driver's error (PyMySQL, mysqlclient), if any."""
+    args: tuple[Any, ...] = getattr(error, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return args[0]
+    return None
+
+
+class _Refusal(NamedTuple):
+    sqlstate: str
+    mysql_errnos: frozenset[int]
+    sqlite_text: str
+    meaning: str
+    status: int
+
+
 _REFUSALS = (
-    ("23505", "UNIQUE constraint failed", "already taken", 409),
-    ("23502", "NOT NULL constraint failed", "may not be null", 400),
-    ("23503", "FOREIGN KEY constraint failed", "refers to a row that does not exist", 400),
-    ("23514", "CHECK constraint failed", "refused by a check constraint", 400),
-    ("22001", "value too long", "too long for its column", 400),
+    _Refusal("23505", frozenset({1062, 1586}), "UNIQUE constraint failed", "already taken", 409),
+    _Refusal(
+        "23502", frozenset({1048, 1364}), "NOT NULL constraint failed", "may not be null", 400
+    ),
+    _Refusal(
+        "23503",
+        frozenset({1216, 1452}),
+        "FOREIGN KEY constraint failed",
+        "refers to a row that does not exist",
+        400,
+    ),
+    _Refusal(
+        "23514",
+        frozenset({3819, 4025}),
+        "CHECK constraint failed",
+        "refused by a check constraint",
+        400,
+    ),
+    _Refusal("22001", frozenset({1406}), "value too long", "too long for its column", 400),
 )
 _PG_KEY = re.compile(r"Key \((.+?)\)=")
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$")
+#: "Duplicate entry 'x' for key 'name'", "Column 'name' cannot be null", ...
+_MYSQL_NAMES = re.compile(r"(?:for key|[Cc]olumn) '(?:[^'.]+\.)?([^'.]+)'")

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..cross_site import refuse_cross_site_write
 from ..errors import json_error
+from ..model import hide
 from ..rooms.model_rooms import model_rooms
 from ..serialize import SERIALIZE_HOOK
 from ..sockets import Socket
@@ -73,6 +74,14 @@ def crud_blueprint(
     columns = Columns.of(model, hidden=hidden, read_only=read_only)
     _refuse_binary_columns(columns)
     rooms = model_rooms(model)
+    blueprint_name = name or f"sockpub_{rooms.identity}".replace(".", "_")
+    # Hidden by one blueprint, hidden in every message about the model; its
+    # authorize guards what publish_create and introduce give the sockets it admitted.
+    hide(model, blueprint_name, columns.hidden)
+    if authorize is None:
+        rooms.authorizers.pop(blueprint_name, None)
+    else:
+        rooms.add_authorizer(blueprint_name, authorize)
     views = CrudViews(
         db,
         columns,
@@ -83,7 +92,7 @@ def crud_blueprint(
         mirror=mirror,
     )
     blueprint = Blueprint(
-        name or f"sockpub_{rooms.identity}".replace(".", "_"),
+        blueprint_name,
         model.__module__,
         url_prefix=f"/{rooms.identity}" if url_prefix is None else url_prefix,
     )

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
+from ..rooms.authorization import allows
 from ..rooms.model_rooms import ModelRooms
 from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
@@ -59,8 +60,8 @@ class CrudViews:
         socket = find_current_socket()
         if socket is not None:
             # A scoped list stays out of the class room: that room hears every create.
-            if self.query is None and self.allowed(socket, None):
-                self.rooms.subscribe(socket)
+            if self.query is None:
+                self.rooms.subscribe_authorized(socket, self.authorize)
             self.rooms.subscribe(socket, [row for row in rows if self.allowed(socket, row)])
         response = jsonify([self.record(row) for row in rows])
         response.headers["X-Total-Count"] = str(total)
@@ -186,7 +187,7 @@ class CrudViews:
 
     def allowed(self, socket: Socket, row: Any) -> bool:
         """Whether ``socket`` may subscribe to ``row`` (``None``: the class room)."""
-        return self.authorize is None or bool(self.authorize(socket, row))
+        return self.authorize is None or allows(self.authorize, socket, row)
 
 
 def _shortcut_values() -> dict[str, Any]:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from socketio.exceptions import ConnectionRefusedError
 
+from ..identity import track_session, untrack_session
 from ..internals import PlainHandlerHook
-from ..sessions import mark_connection
+from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
 from ..virtual import answer_malformed, answer_unknown, replay, replay_unacked
 from ..wire.packets import INTERNAL_PREFIX, MALFORMED_EVENT, UNACKED_EVENT
@@ -108,19 +109,25 @@ class SocketIO(PlainHandlerHook):
             if scheme.lower() == "bearer" and token.strip():
                 auth = {"token": token.strip()}
         keep_auth(environ, auth)
+        answer = None
         try:
             for handler in self.connect_handlers:
                 if self.run_plain_handler(handler, "connect", "/", sid, environ, auth) is False:
                     return False
             namespace = self.server.namespace_handlers.get("/")
             if namespace is not None:
-                return namespace.trigger_event("connect", sid, environ, auth)  # type: ignore[no-any-return]
+                answer = namespace.trigger_event("connect", sid, environ, auth)
         except ConnectionRefusedError:
             raise
         except Exception:
             logger.exception("a connect handler failed; socket %s refused", sid)
             raise ConnectionRefusedError("internal server error") from None
-        return None
+        if answer is not False:
+            # Findable by its session from now on (a logout over HTTP reaches it).
+            app = environ["flask.app"]
+            if not session_interface(app).keeps_session_on_socket:
+                track_session(app, environ, sid)
+        return answer  # type: ignore[no-any-return]
 
     def disconnected(self, sid: str, reason: str | None = None) -> None:
         """python-socketio's disconnect handler: run the app's handlers.
@@ -129,6 +136,9 @@ class SocketIO(PlainHandlerHook):
         takes the socket out of its rooms after this returns, so an exception
         escaping here would leave it behind.
         """
+        environ = self.server.get_environ(sid)
+        if environ:
+            untrack_session(environ["flask.app"], environ, sid)
         for handler in self.disconnect_handlers:
             args = (reason,) if takes_reason(handler) else ()
             try:

@@ -58,3 +58,34 @@ describe('a blueprint through io.socket', () => {
     assert.deepEqual(refused.body.fields, { bogus: 'unknown attribute' });
   });
 });
+
+describe("Sails 0.9's coming-soon socket methods, from sails.io.js", () => {
+  const watcher = io.sails.connect(SERVER_URL, { reconnection: false });
+  const lookout = io.sails.connect(SERVER_URL, { reconnection: false });
+  after(() => {
+    watcher.disconnect();
+    lookout.disconnect();
+  });
+
+  test('req.socket.subscribeTo(Model) as current_socket.subscribe_to: creates, then their changes', async () => {
+    const { body } = await request(watcher, 'get', '/watching/user-creates');
+    assert.deepEqual(body, { watching: true });
+    const created = nextEvent(watcher, 'message');
+    const made = (await request(other, 'post', '/user', { name: 'subscribed' })).body;
+    assert.deepEqual(await created, { model: 'user', verb: 'create', id: made.id, data: made });
+    const updated = nextEvent(watcher, 'message');
+    const changed = (await request(other, 'patch', `/user/${made.id}`, { age: 3 })).body;
+    assert.deepEqual(await updated, { model: 'user', verb: 'update', id: made.id, data: changed });
+  });
+
+  test('req.socket.watch(models) as current_socket.watch: that instance only', async () => {
+    const one = (await request(other, 'post', '/user', { name: 'watched-one' })).body;
+    const two = (await request(other, 'post', '/user', { name: 'not-watched' })).body;
+    const { body } = await request(lookout, 'get', `/watching/users?ids=${one.id}`);
+    assert.deepEqual(body, { watching: true });
+    const heard = nextEvent(lookout, 'message');
+    await request(other, 'put', `/user/${two.id}`, { age: 8 });
+    const changed = (await request(other, 'put', `/user/${one.id}`, { age: 9 })).body;
+    assert.deepEqual(await heard, { model: 'user', verb: 'update', id: one.id, data: changed });
+  });
+});
