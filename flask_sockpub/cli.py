@@ -1,10 +1,16 @@
-"""Command lines: ``flask sockpub routes``, ``flask sockpub run`` and ``python -m flask_sockpub run``.
+"""Command lines: ``flask sockpub routes``, ``run``, ``publish``, ``rooms``, and ``python -m flask_sockpub run``.
 
 ``SockPub.init_app`` adds the ``sockpub`` group to the app's ``flask``
 command (as Flask-Migrate adds ``flask db``)::
 
     flask --app myapp sockpub routes   # what each route does over a socket
     flask --app myapp sockpub run      # serve HTTP and sockets on one port
+    flask --app myapp sockpub publish user update 7 --data '{"name": "Amanda"}'
+    flask --app myapp sockpub rooms    # the rooms of every server process
+
+``publish`` and ``rooms`` reach the server processes through the app's
+message queue (``SOCKPUB_MESSAGE_QUEUE``); without one they refuse, as a
+shell process holds no socket.
 
 ``python -m flask_sockpub run myapp:app`` serves an app without ``flask``.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import sys
@@ -24,7 +31,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, pass_script_info
 
+from .emitter import Emitter
+from .model import identity_of
 from .rooms.model_rooms import model_rooms
+from .rooms.names import MODEL_ROOM_PREFIX, USER_ROOM_PREFIX
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .state import app_state, has_state
 
@@ -114,8 +124,18 @@ def load_app(target: str) -> Flask:
 
 #: ``flask sockpub``: added to ``app.cli`` by ``SockPub.init_app``.
 sockpub_commands = AppGroup(
-    "sockpub", help="SockPub: socket routes, and a server for HTTP and sockets."
+    "sockpub",
+    help="SockPub: socket routes, a server for HTTP and sockets, and a running cluster's "
+    "messages and rooms.",
 )
+#: What ``publish`` and ``rooms`` say without a message queue.
+NO_QUEUE = (
+    "{command} needs the app's SOCKPUB_MESSAGE_QUEUE (a Redis or AMQP URL) and the "
+    "SOCKPUB_QUEUE_CHANNEL of its server processes: a shell process cannot reach "
+    "sockets it does not hold"
+)
+#: The verbs of ``flask sockpub publish``.
+PUBLISH_VERBS = ("create", "update", "destroy", "publish")
 
 
 @dataclass(frozen=True)
@@ -205,3 +225,137 @@ def run_command(
     # nothing when it sees it runs under the flask command.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     serve(app, app.import_name, host, port)
+
+
+@sockpub_commands.command("publish")
+@click.argument("model")
+@click.argument("verb", type=click.Choice(PUBLISH_VERBS))
+@click.argument("id")
+@click.option(
+    "--data",
+    default=None,
+    help="A JSON object: the values (create, update), or the message (publish).",
+)
+def publish_command(model: str, verb: str, id: str, data: str | None) -> None:
+    """Send a model message to the sockets of every server process, through the message queue.
+
+    MODEL is the model's identity (``user``), VERB create, update, destroy or
+    publish (a custom message), ID the instance's id. The message is the one
+    ``User.publish_update(7, data)`` sends in a server process (hidden fields
+    left out), and a create introduces the class room's sockets to the new
+    instance.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    found = model_by_identity(app, model)
+    values = parse_data(data, verb)
+    try:
+        rooms = model_rooms(found)  # UnsupportedModel (a ValueError) for a composite key
+        key = rooms.id_of(id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    queue = app.config.get("SOCKPUB_MESSAGE_QUEUE")
+    if not queue:
+        raise click.ClickException(NO_QUEUE.format(command="flask sockpub publish"))
+    try:
+        emitter = Emitter(
+            queue,
+            event_style=app.config["SOCKPUB_EVENT_STYLE"],
+            channel=app.config["SOCKPUB_QUEUE_CHANNEL"],
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    publisher = emitter.model(found)
+    if verb == "create":
+        publisher.publish_create({**values, rooms.key_attribute: key})
+    elif verb == "update":
+        publisher.publish_update(key, values)
+    elif verb == "destroy":
+        publisher.publish_destroy(key, previous=values or None)
+    else:
+        publisher.publish(key, values)
+    channel = app.config["SOCKPUB_QUEUE_CHANNEL"]
+    click.echo(f"published {verb} of {rooms.identity} {key} on channel {channel}")
+
+
+def model_by_identity(app: Flask, identity: str) -> type[Any]:
+    """The model of the app (among its CRUD blueprints' and its SQLAlchemy models) named ``identity``."""
+    sockpub = app_state(app).sockpub
+    models = {crud.model for crud in sockpub.crud_blueprint_models.values()}
+    if sockpub.db is not None:
+        models |= {mapper.class_ for mapper in sockpub.db.Model.registry.mappers}
+    known: dict[str, type[Any]] = {}
+    for model in models:
+        try:
+            known[identity_of(model)] = model
+        except ValueError:
+            continue  # not a model with model rooms
+    if identity not in known:
+        raise click.ClickException(
+            f"no model of the app is called {identity!r}; its models are "
+            f"{', '.join(sorted(known)) or 'none'}"
+        )
+    return known[identity]
+
+
+def parse_data(data: str | None, verb: str) -> dict[str, Any]:
+    """The JSON object of ``--data`` (``{}`` without it)."""
+    if data is None:
+        if verb == "publish":
+            raise click.ClickException("publish needs the message: --data '{...}'")
+        return {}
+    try:
+        values = json.loads(data)
+    except ValueError as exc:
+        raise click.ClickException(f"--data is not JSON: {exc}") from None
+    if not isinstance(values, dict):
+        raise click.ClickException(f"--data must be a JSON object, not {data}")
+    return values
+
+
+@sockpub_commands.command("rooms")
+@click.option(
+    "--timeout", type=float, default=None,
+    help="Seconds to wait for the server processes (default: SOCKPUB_CLUSTER_TIMEOUT).",
+)  # fmt: skip
+def rooms_command(timeout: float | None) -> None:
+    """The rooms of every running server process, and how many sockets are in each.
+
+    User rooms (``listen``) are shown by their name, model rooms as ``user``
+    (the class room) and ``user:7`` (an instance room). The last line says
+    whether every live process answered, as ``subscribers()`` does.
+    """
+    state = app_state(current_app)
+    cluster = state.rooms.cluster
+    if cluster is None:
+        raise click.ClickException(NO_QUEUE.format(command="flask sockpub rooms"))
+    wait = cluster.timeout if timeout is None else timeout
+    try:
+        if not cluster.wait_for_peers(wait):
+            raise click.ClickException(
+                f"no server process answered within {wait} s on channel "
+                f"{current_app.config['SOCKPUB_QUEUE_CHANNEL']}"
+            )
+        sizes = cluster.room_sizes(wait)
+    finally:
+        cluster.stop()  # a goodbye: the servers stop counting this process at once
+    rows = [("Kind", "Room", "Sockets")]
+    rows.extend(sorted((*room_kind_and_name(room), str(size)) for room, size in sizes.items()))
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    rows.insert(1, ("-" * widths[0], "-" * widths[1], "-" * len(rows[0][2])))
+    for kind, name, size in rows:
+        click.echo(f"{kind.ljust(widths[0])}  {name.ljust(widths[1])}  {size}")
+    # This process answered itself: not one of those it reports on.
+    counts = f"{sizes.answered - 1} of {sizes.live - 1} live processes answered"
+    if sizes.complete:
+        click.echo(f"complete: {counts}")
+    else:
+        click.echo(f"incomplete: {counts} within {wait} s")
+
+
+def room_kind_and_name(room: str) -> tuple[str, str]:
+    """``("room", "lobby")`` for a user room, ``("model", "user:7")`` for a model room."""
+    if room.startswith(USER_ROOM_PREFIX):
+        return "room", room.removeprefix(USER_ROOM_PREFIX)
+    if room.startswith(MODEL_ROOM_PREFIX):
+        return "model", room.removeprefix(MODEL_ROOM_PREFIX)
+    return "other", room

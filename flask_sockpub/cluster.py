@@ -12,8 +12,9 @@ so that the queue keeps their order with the emits around them:
   reached exactly once, and a socket introduced to an instance is in its room
   before any later update of that instance arrives;
 * questions that every live process answers: who is in a room
-  (``subscribers``), who holds a socket (a subscribe of a socket held
-  elsewhere);
+  (``subscribers``), which rooms it holds and how many of its sockets are in
+  each (``flask sockpub rooms``), who holds a socket (a subscribe of a socket
+  held elsewhere);
 * heartbeats, by which each process knows which others are alive.
 
 The queue is the one order: every process, the publisher included, delivers
@@ -22,9 +23,9 @@ emits and applies room operations as the queue delivers them
 after another's publish reached the queue is delivered after it everywhere.
 
 Every message is a JSON object ``{"method": "sockpub", "op": ..., "host_id":
-<sender>, ...}`` of strings, lists and booleans; python-socketio ignores a
-``method`` it does not know, so a process without SockPub on the same channel
-is not disturbed.
+<sender>, ...}`` of strings, numbers, lists, objects and booleans;
+python-socketio ignores a ``method`` it does not know, so a process without
+SockPub on the same channel is not disturbed.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import socketio
 
 from .internals import QueueHooks, publish_on_queue, start_queue_listener
 from .rooms.authorization import introduce_here
-from .rooms.membership import emit, empty_room, enter, is_present, leave, members
+from .rooms.membership import emit, empty_room, enter, is_present, leave, members, room_sizes
 from .rooms.names import NAMESPACE
 from .sockets import Socket
 
@@ -110,6 +111,24 @@ class Subscribers(list[Socket]):
         return f"Subscribers({list(self)!r}, complete={self.complete})"
 
 
+class RoomSizes(dict[str, int]):
+    """Each room of every server process (Socket.IO room names), and how many sockets are in it.
+
+    ``complete`` says, as for :class:`Subscribers`, whether every live
+    process answered in time; ``live`` and ``answered`` count them (the asking
+    process among them).
+    """
+
+    def __init__(self, sizes: dict[str, int], live: int, answered: int) -> None:
+        super().__init__(sizes)
+        #: How many processes were live: known to the asker or to one that answered.
+        self.live = live
+        #: How many of them answered in time.
+        self.answered = answered
+        #: Whether every live process answered in time.
+        self.complete = answered >= live
+
+
 @dataclass
 class _Question:
     """A question sent to the live processes, and the answers so far."""
@@ -117,6 +136,8 @@ class _Question:
     expected: set[str]
     answered: Any  # an event of the server's async mode
     stop_at_holder: bool = False
+    #: Whether the processes an answer names as live are waited for too.
+    grow: bool = False
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -163,10 +184,11 @@ class Cluster:
             "enter": self._enter,
             "leave": self._leave,
             "members": self._members,
+            "rooms": self._rooms,
             "answer": self._answer,
         }
         # What this process applies of its own messages, when the queue delivers them.
-        self._own_receivers = frozenset({"introduce", "empty", "members"})
+        self._own_receivers = frozenset({"introduce", "empty", "members", "rooms"})
 
     # Life
 
@@ -220,6 +242,21 @@ class Cluster:
                 self.send("heartbeat")
             except Exception:  # the queue's manager logs its own failures; keep beating
                 logger.exception("a heartbeat could not be sent")
+
+    def wait_for_peers(self, timeout: float) -> bool:
+        """Wait until another process is heard (each answers the hello of :meth:`start` at once).
+
+        For a short-lived process (a CLI command) that asks a question right
+        after it started: it knows no other process before then.
+
+        :returns: whether one was heard within ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        while not self.live_peers():
+            if time.monotonic() >= deadline:
+                return False
+            self.server.sleep(0.02)
+        return True
 
     def live_peers(self) -> set[str]:
         """The ids of the other processes heard from within the heartbeat expiry."""
@@ -279,16 +316,34 @@ class Cluster:
         complete = question.expected <= question.answers.keys()
         return Subscribers([Socket(self.server, sid, NAMESPACE) for sid in sids], complete)
 
+    def room_sizes(self, timeout: float | None) -> RoomSizes:
+        """Every room of every live process, and how many sockets are in it.
+
+        Each process answers with its rooms and the processes it knows alive,
+        which are waited for too: a process that has just joined and heard few
+        heartbeats yet (a CLI command) gets a complete answer all the same.
+        """
+        sizes: dict[str, int] = {}
+        question = self._ask("rooms", timeout, ask_self=True, grow=True)
+        for answer in question.answers.values():
+            rooms = answer.get("rooms")
+            for room, size in rooms.items() if isinstance(rooms, dict) else ():
+                if isinstance(room, str) and isinstance(size, int):
+                    sizes[room] = sizes.get(room, 0) + size
+        live = question.expected | question.answers.keys()
+        return RoomSizes(sizes, len(live), len(live & question.answers.keys()))
+
     def _ask(
         self,
         op: str,
         timeout: float | None,
         stop_at_holder: bool = False,
         ask_self: bool = False,
+        grow: bool = False,
         **fields: Any,
     ) -> _Question:
         expected = self.live_peers() | ({self.host_id} if ask_self else set())
-        question = _Question(expected, self.server.eio.create_event(), stop_at_holder)
+        question = _Question(expected, self.server.eio.create_event(), stop_at_holder, grow)
         if not question.expected:
             return question
         key = uuid.uuid4().hex
@@ -368,6 +423,9 @@ class Cluster:
     def _members(self, message: dict[str, Any]) -> None:
         self._reply(message, sids=list(members(self.server, message["room"])))
 
+    def _rooms(self, message: dict[str, Any]) -> None:
+        self._reply(message, rooms=room_sizes(self.server), peers=sorted(self.live_peers()))
+
     def _answer(self, message: dict[str, Any]) -> None:
         if message.get("to") == self.host_id:
             self._record(message["host_id"], message.get("question"), message)
@@ -378,6 +436,13 @@ class Cluster:
             if question is None:
                 return  # answered too late
             question.answers[host] = answer
+            peers = answer.get("peers")
+            if question.grow and isinstance(peers, list):
+                # This process is among the peers the others name: expected
+                # only if it asked itself.
+                question.expected |= {
+                    peer for peer in peers if isinstance(peer, str) and peer != self.host_id
+                }
             if (question.stop_at_holder and answer.get("held")) or (
                 question.expected <= question.answers.keys()
             ):

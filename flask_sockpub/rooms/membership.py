@@ -81,6 +81,20 @@ def members(server: socketio.Server, room: str) -> list[str]:
     return list(internals.room_member_ids(server.manager, NAMESPACE, room))
 
 
+def room_sizes(server: socketio.Server) -> dict[str, int]:
+    """Each named room of this process, and how many of its sockets are in it.
+
+    Leaves out the room every socket has of its own (named by its id) and
+    python-socketio's room of all connected sockets.
+    """
+    table = internals.room_table(server.manager, NAMESPACE) or {}
+    sizes = {}
+    for room, sids in list(table.items()):
+        if room is not None and room not in sids and sids:
+            sizes[room] = len(sids)
+    return sizes
+
+
 def copy_members(
     server: socketio.Server, source: str, target: str, skip_sid: str | None = None
 ) -> None:

@@ -27,9 +27,12 @@ db = SQLAlchemy()
 class User(PubSub, db.Model):  # type: ignore[name-defined,misc]
     # Never reuse the id of a destroyed user: each round's messages name its own.
     __table_args__ = {"sqlite_autoincrement": True}
+    # Never in a message, whichever process publishes (flask sockpub publish too).
+    __sockpub_hidden__ = ("secret",)
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(80), nullable=False)
+    secret = db.Column(db.String(80), nullable=True)
 
 
 def create_database(path: str) -> None:

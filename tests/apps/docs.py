@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, render_template_string, request
+from flask import Flask, abort, render_template_string, request, session
 from flask_socketio import ConnectionRefusedError
 from flask_sqlalchemy import SQLAlchemy
 
@@ -81,6 +81,8 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
     app.config["SECRET_KEY"] = "docs examples"
+    # The clients page's login example keeps the user in the session itself.
+    app.config["SOCKPUB_SESSION_IDENTITY"] = lambda session: session.get("user")
     db.init_app(app)
     sockpub.init_app(app)
     with app.app_context():
@@ -115,6 +117,29 @@ def create_app() -> Flask:
         include_self = param("include_self", True) is not False
         broadcast(f"chat:{room}", {"text": param("text")}, include_self=include_self)
         return {"said": param("text")}
+
+    @app.get("/public")
+    def public() -> dict[str, Any]:
+        listen("public")
+        return {"public": True}
+
+    @app.post("/login")
+    def login() -> dict[str, Any]:
+        session["user"] = param("name")
+        return {"user": session["user"]}
+
+    @app.get("/inbox")
+    def inbox() -> dict[str, Any]:
+        user = session.get("user")
+        if user is None:
+            abort(401)
+        listen(f"inbox:{user}")
+        return {"user": user, "messages": []}
+
+    @app.post("/logout")
+    def logout() -> dict[str, Any]:
+        session.clear()
+        return {"user": None}
 
     @app.get("/_docs/block")
     def block() -> str:
