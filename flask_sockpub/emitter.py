@@ -113,7 +113,7 @@ class ModelEmitter:
         self.rooms._destroy(self.emitter, id, omit, previous)
 
     def publish(self, instances: Any, message: Any, omit: Socket | str | None = None) -> None:
-        """Send ``message`` as it is to the rooms of ``instances``: each socket once."""
+        """Send ``message`` as it is to the rooms of ``instances`` (``None``: the class room)."""
         self.rooms._publish(self.emitter, instances, message, omit)
 
     def room(self, id: Any = None) -> str:

@@ -148,10 +148,6 @@ class SockPub:
         register_follow_route(app)
         connect_login_signals()
         app.cli.add_command(sockpub_commands)
-        for blueprint in self.crud_blueprints:
-            app.register_blueprint(blueprint)
-        self.register_database_functions(app)
-        self._apps.add(app)
         set_state(
             app,
             SockPubState(
@@ -170,6 +166,10 @@ class SockPub:
                 ),
             ),
         )
+        for blueprint in self.crud_blueprints:
+            app.register_blueprint(blueprint)
+        self.register_database_functions(app)
+        self._apps.add(app)
 
     def register_database_functions(self, app: Flask) -> None:
         """Give the app's SQLite engines the function case-insensitive filters use.

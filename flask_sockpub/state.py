@@ -42,6 +42,8 @@ class SockPubState:
     #: One-time URLs following a rotated session: token -> (expiry on the
     #: monotonic clock, the page's session cookie, the new ``Set-Cookie``).
     session_follows: dict[str, tuple[float, str | None, str]] = field(default_factory=dict)
+    #: URL prefixes of the CRUD blueprints: routing errors under them answer JSON over HTTP too.
+    json_error_prefixes: list[str] = field(default_factory=list)
 
 
 def app_state(app: Flask | None = None) -> SockPubState:

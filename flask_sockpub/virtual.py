@@ -35,6 +35,7 @@ from .wire.socket_request import (
     MalformedPayload,
     SocketRequest,
     is_legacy,
+    message_method,
     parse_request,
 )
 
@@ -67,7 +68,12 @@ UNACKNOWLEDGED_NOTE = " (no acknowledgement asked: answer dropped)"
 
 
 def replay(
-    server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True
+    server: socketio.Server,
+    event: str,
+    sid: str,
+    *args: Any,
+    acknowledged: bool = True,
+    legacy: bool | None = None,
 ) -> JWR | str:
     """Replay socket request ``event`` from socket ``sid`` through Flask: the acknowledgement's value.
 
@@ -77,8 +83,11 @@ def replay(
     :param acknowledged: ``False`` when the client sent no acknowledgement id:
         the request is replayed all the same and its access-log line says
         that the answer went nowhere.
+    :param legacy: answer the v0.9 way (the body alone); default: when the
+        payload is a JSON string.
     """
-    legacy = is_legacy(args)
+    if legacy is None:
+        legacy = is_legacy(args)
     connection = server.get_environ(sid)
     if connection is None:  # the socket went away while its event waited
         return error_answer(410, "the socket is no longer connected", legacy)
@@ -93,6 +102,8 @@ def replay(
             max_payload=state.max_payload,
             max_url_length=state.max_url_length,
             protected=state.protected_headers,
+            host=connection.get("HTTP_HOST"),
+            legacy=legacy,
         )
     except BadPayload as exc:
         access_log.info(
@@ -137,12 +148,30 @@ def replay_unacked(server: socketio.Server, sid: str, event: Any = None, *args: 
     return replay(server, event.lower(), sid, *args, acknowledged=False)
 
 
-def answer_unknown(event: str, sid: str | None = None) -> JWR:
-    """Answer an event that is neither a socket request nor handled by the app."""
+def replay_message(server: socketio.Server, sid: str, *args: Any) -> JWR | str:
+    """Replay a v0.9 ``message`` event (a client's ``send()``) as a socket request.
+
+    Sails 0.9 did: an object payload is a GET, a JSON-string payload says its
+    ``method`` (or ``verb``); either is answered the v0.9 way, the body alone.
+    Only called when the app has no ``message`` handler of its own.
+    """
+    try:
+        method = message_method(args)
+    except BadPayload as exc:
+        access_log.info("%s MESSAGE <bad payload> %d %s", sid, exc.status, exc.message)
+        return error_answer(exc.status, exc.message, legacy=True)
+    return replay(server, method, sid, *args, legacy=True)
+
+
+def answer_unknown(event: str, sid: str | None = None, legacy: bool = False) -> JWR | str:
+    """Answer an event that is neither a socket request nor handled by the app.
+
+    :param legacy: the payload came in the v0.9 form: answer with the body alone.
+    """
     known = ", ".join(METHODS)
     message = f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
     access_log.info("%s <unknown event> 400 %s", sid, message)
-    return error_jwr(400, message)
+    return error_answer(400, message, legacy)
 
 
 def dispatch(

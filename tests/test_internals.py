@@ -19,7 +19,7 @@ import pytest
 import socketio
 import socketio.manager
 import sqlalchemy as sa
-from flask import Flask
+from flask import Blueprint, Flask, abort, g
 from socketio.pubsub_manager import PubSubManager
 
 from flask_sockpub import SockPub, internals, listen
@@ -269,3 +269,66 @@ def test_the_listener_starts_before_the_first_connection() -> None:
     internals.start_queue_listener(server)
     assert server.manager_initialized is True
     assert started == [True]
+
+
+def test_flask_checks_a_blueprints_setup_through_check_setup_finished() -> None:
+    checked: list[str] = []
+
+    class Watched(Blueprint):
+        def _check_setup_finished(self, f_name: str) -> None:
+            checked.append(f_name)
+
+    watched = Watched("watched", __name__)
+    watched.before_request(lambda: None)
+    watched.register_error_handler(404, lambda error: ("gone", 404))
+    watched.add_url_rule("/x", "x", lambda: "x")
+    assert checked[:3] == ["before_request", "register_error_handler", "add_url_rule"]
+    app = Flask(__name__)
+    app.register_blueprint(watched)
+    # Registration copies the blueprint's hooks into the app's per-blueprint registries.
+    assert app.before_request_funcs["watched"] == watched.before_request_funcs[None]
+    assert app.before_request_funcs["watched"] is not watched.before_request_funcs[None]
+    assert app.error_handler_spec["watched"][404] == watched.error_handler_spec[None][404]
+    assert not app._got_first_request
+    assert app.test_client().get("/x").status_code == 200
+    assert app._got_first_request
+
+
+def test_a_late_setup_blueprint_takes_hooks_after_registration_until_the_app_serves() -> None:
+    blueprint = internals.LateSetupBlueprint("late", __name__, url_prefix="/late")
+    blueprint.add_url_rule("/", "index", lambda: {"index": g.get("marked")})
+    app = Flask(__name__)
+    app.register_blueprint(blueprint)
+
+    @blueprint.before_request
+    def mark() -> None:
+        g.marked = True
+
+    @blueprint.after_request
+    def tag(response: Any) -> Any:
+        response.headers["X-Late"] = "yes"
+        return response
+
+    @blueprint.get("/teapot")
+    def teapot() -> Any:
+        abort(418)
+
+    @blueprint.errorhandler(418)
+    def short_and_stout(error: Any) -> Any:
+        return {"teapot": True}, 418
+
+    @blueprint.before_app_request
+    def everywhere() -> None:
+        g.everywhere = True
+
+    @app.get("/elsewhere")
+    def elsewhere() -> Any:
+        return {"everywhere": g.get("everywhere"), "marked": g.get("marked")}
+
+    client = app.test_client()
+    index = client.get("/late/")
+    assert (index.get_json(), index.headers["X-Late"]) == ({"index": True}, "yes")
+    assert client.get("/late/teapot").get_json() == {"teapot": True}
+    assert client.get("/elsewhere").get_json() == {"everywhere": True, "marked": None}
+    with pytest.raises(AssertionError, match="has already handled a request"):
+        blueprint.after_request(tag)

@@ -3,7 +3,9 @@
 A create or update body (JSON or form-encoded) may only carry writable columns:
 an unknown, hidden, read-only or primary-key field, a value of the wrong type,
 a null in a non-null column, text longer than its column, or (on create) a
-missing required column is an error naming the field. Constraint violations
+missing required column or a key no URL can reach (one containing ``/``) is an
+error naming the field. An update may carry the primary key and read-only
+fields with their stored values (ignored), as a GET answered them. Constraint violations
 the database reports on flush are named the same way (409 for a unique clash).
 """
 
@@ -88,9 +90,14 @@ class Columns:
         )
         return not generated
 
-    def checked_values(self, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    def checked_values(
+        self, body: Mapping[str, Any], *, creating: bool, stored: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The body's values converted for their columns.
 
+        :param stored: on update, the record as clients see it. The primary key
+            and read-only attributes may then carry their stored value, which is
+            ignored: a client can send a record back as it received it.
         :raises InvalidBody: naming every field that is wrong.
         """
         errors: dict[str, str] = {}
@@ -102,6 +109,11 @@ class Columns:
                     values[name] = self._converted(name, value)
                 except ValueError as exc:
                     reason = str(exc)
+                else:
+                    if creating and name == self.primary_key:
+                        reason = _unreachable_key(values[name])
+            elif stored is not None and self._unchanged(name, value, stored):
+                continue  # the primary key or a read-only value, sent back as it is
             if reason is not None:
                 errors[str(name)[:100]] = reason
         if creating:
@@ -120,6 +132,20 @@ class Columns:
         if name in self.read_only:
             return "read-only"
         return None
+
+    def _unchanged(self, name: str, value: Any, stored: Mapping[str, Any]) -> bool:
+        """Whether a client's ``value`` for a shown attribute is the one ``stored`` (as serialised)."""
+        if name not in stored or name in self.hidden:
+            return False
+        current = stored[name]
+        if isinstance(value, bool) != isinstance(current, bool):
+            return False  # True == 1 in Python, not for the client
+        if value == current:
+            return True
+        try:  # "7" from a form is 7; an ISO text is the datetime it names
+            return bool(self._converted(name, value) == self._converted(name, current))
+        except ValueError:
+            return False
 
     def _converted(self, name: str, value: Any) -> Any:
         column = self.columns[name]
@@ -247,6 +273,21 @@ _REFUSALS = (
     ),
     _Refusal("22001", frozenset({1406}), "value too long", "too long for its column", 400),
 )
+#: Keys no URL of a blueprint can reach: routing never matches them as ``<id>``.
+_UNREACHABLE_KEYS = frozenset({"", ".", ".."})
+
+
+def _unreachable_key(key: Any) -> str | None:
+    """Why a primary key given on create could not appear in a record's URL, or ``None``."""
+    if not isinstance(key, str):
+        return None
+    if "/" in key:
+        return "may not contain '/': no URL could reach the record"
+    if key in _UNREACHABLE_KEYS:
+        return f"{key!r} cannot name a record in a URL"
+    return None
+
+
 _PG_KEY = re.compile(r"Key \((.+?)\)=")
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$")
 #: "Duplicate entry 'x' for key 'name'", "Column 'name' cannot be null", ...

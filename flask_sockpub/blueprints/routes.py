@@ -23,15 +23,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Blueprint
+from flask import Blueprint, Flask
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
 from ..cross_site import refuse_cross_site_write
 from ..errors import json_error
+from ..internals import LateSetupBlueprint
 from ..model import hide
 from ..rooms.model_rooms import model_rooms
 from ..serialize import SERIALIZE_HOOK
 from ..sockets import Socket
+from ..state import app_state, has_state
 from .coerce import column_kind
 from .columns import Columns
 from .criteria import DEFAULT_MAX_LIMIT, DEFAULT_PAGE_SIZE, ListCriteria
@@ -91,7 +94,7 @@ def crud_blueprint(
         authorize=authorize,
         mirror=mirror,
     )
-    blueprint = Blueprint(
+    blueprint = LateSetupBlueprint(
         blueprint_name,
         model.__module__,
         url_prefix=f"/{rooms.identity}" if url_prefix is None else url_prefix,
@@ -122,7 +125,16 @@ def crud_blueprint(
     blueprint.before_request(refuse_cross_site_write)
     blueprint.register_error_handler(HTTPException, json_error)
     blueprint.register_error_handler(FieldErrors, field_errors)
+    blueprint.record(_answer_routing_errors_as_json)
     return blueprint
+
+
+def _answer_routing_errors_as_json(state: BlueprintSetupState) -> None:
+    # A 404 or 405 from routing happens before the blueprint's handlers apply:
+    # the app-wide handler answers it as JSON under this prefix.
+    app = state.app
+    if isinstance(app, Flask) and has_state(app):
+        app_state(app).json_error_prefixes.append(state.url_prefix or "/")
 
 
 def _decorating(

@@ -294,7 +294,8 @@ class ModelRooms:
         """Send ``message`` as it is to the rooms of ``instances``: each socket once.
 
         It goes as the event ``message`` (``"model"`` style: the event named by
-        the model's identity). ``publish([], message)`` sends nothing.
+        the model's identity). ``publish(None, message)`` sends it to the class
+        room (Sails' meaning); ``publish([], message)`` sends nothing.
         """
         self._publish(app_state().rooms, instances, message, omit)
 
@@ -357,7 +358,7 @@ class ModelRooms:
     def _publish(
         self, publisher: Publisher, instances: Any, message: Any, omit: Socket | str | None
     ) -> None:
-        rooms = self._instance_rooms(instances)
+        rooms = [self.room()] if instances is None else self._instance_rooms(instances)
         event = messages.custom_event(publisher.event_style, self.identity)
         data = json_safe(message, f"{self.identity} message")
         publisher.emit(event, data, rooms, _socket_id(omit))
@@ -443,7 +444,7 @@ class PubSub:
 
     @classmethod
     def publish(cls, instances: Any, message: Any, omit: Socket | str | None = None) -> None:
-        """Send ``message`` as it is to the rooms of ``instances``: each socket once."""
+        """Send ``message`` as it is to the rooms of ``instances`` (``None``: the class room)."""
         model_rooms(cls).publish(instances, message, omit)
 
     @classmethod

@@ -15,9 +15,9 @@ from ..identity import track_session, untrack_session
 from ..internals import PlainHandlerHook
 from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
-from ..virtual import answer_malformed, answer_unknown, replay, replay_unacked
+from ..virtual import answer_malformed, answer_unknown, replay, replay_message, replay_unacked
 from ..wire.packets import INTERNAL_PREFIX, MALFORMED_EVENT, UNACKED_EVENT
-from ..wire.socket_request import METHODS, MalformedPayload
+from ..wire.socket_request import MESSAGE_EVENT, METHODS, MalformedPayload, is_legacy
 
 if TYPE_CHECKING:
     from socketio import Server
@@ -204,7 +204,9 @@ def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> 
 
     A socket request in other case (``GET``), else the app's ``"*"`` handler
     on ``/``, else the app's handlers on every namespace (``namespace="*"``),
-    else the app's class-based namespace, else a 400 JWR.
+    else Sails 0.9's ``message`` event unless the app's class-based namespace
+    handles it, else that namespace, else a 400 (the error alone for a v0.9
+    string payload).
     """
     server = socketio.server
     method = event.lower()
@@ -218,6 +220,8 @@ def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> 
     if "*" in every_namespace:
         return every_namespace["*"](event, "/", sid, *args)
     namespace = server.namespace_handlers.get("/")
+    if event == MESSAGE_EVENT and not hasattr(namespace, f"on_{MESSAGE_EVENT}"):
+        return replay_message(server, sid, *args)
     if namespace is not None:
         return namespace.trigger_event(event, sid, *args)
-    return answer_unknown(event, sid)
+    return answer_unknown(event, sid, legacy=is_legacy(args))

@@ -49,6 +49,23 @@ describe('a blueprint through io.socket', () => {
     assert.deepEqual(await heard, { model: 'user', verb: 'destroy', id: user.id });
   });
 
+  test('head answers like get and subscribes nothing', async () => {
+    const { body } = await request(io.socket, 'post', '/user', { name: 'headless' });
+    for (const url of ['/user', `/user/${body.id}`]) {
+      const { jwr } = await new Promise((resolve) => {
+        other.request({ method: 'head', url }, (body, jwr) => resolve({ body, jwr }));
+      });
+      assert.equal(jwr.statusCode, 200);
+      assert.equal(jwr.body, null);
+      assert.equal(jwr.headers['X-Sockpub-Subscribed'], undefined);
+    }
+    for (const room of ['class', body.id]) {
+      const members = await (await fetch(`${SERVER_URL}/_testing/subscribers/user/${room}`)).json();
+      assert.ok(!members.sockets.includes(other._raw.id), `${other._raw.id} joined ${room}`);
+    }
+    await request(io.socket, 'delete', `/user/${body.id}`);
+  });
+
   test('errors arrive as jwr.error with the fields named', async () => {
     const missing = await request(io.socket, 'get', `/user/${user.id}`);
     assert.equal(missing.jwr.statusCode, 404);
