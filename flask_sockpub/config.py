@@ -34,6 +34,20 @@ CLUSTER_TIMEOUT: float = 2.0
 #: or ``"*"`` to allow any. ``None`` allows the server's own origin only.
 CORS_ALLOWED_ORIGINS: str | list[str] | None = None
 
+#: Handshake headers a socket request's own ``headers`` cannot replace: the
+#: request carries the handshake's value, or none. Case-insensitive; a name
+#: ending in ``*`` covers every header it starts. ``Origin``, ``Cookie`` and
+#: ``Host`` are protected whatever this says.
+PROTECTED_HEADERS: tuple[str, ...] = (
+    "Origin", "Cookie", "Host", "Forwarded", "X-Forwarded-*", "X-Real-IP",
+)  # fmt: skip
+
+#: How many reverse proxies stand in front of the app, each adding itself to
+#: ``X-Forwarded-For`` (and setting ``X-Forwarded-Proto``/``-Host``/``-Port``).
+#: ``0``: none, and those headers are not believed, unless the app wraps
+#: ``app.wsgi_app`` in Werkzeug's ``ProxyFix``, whose counts are used then.
+TRUSTED_PROXIES: int = 0
+
 #: ``"message"``: Sails 0.9's ``{model, verb, id, data}`` on event ``message``;
 #: ``"model"``: Sails 1.x style, one event per model identity.
 EVENT_STYLE: str = "message"
@@ -80,6 +94,8 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MAX_PAYLOAD": MAX_PAYLOAD,
     "SOCKPUB_WEBSOCKET_COMPRESSION": WEBSOCKET_COMPRESSION,
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
+    "SOCKPUB_PROTECTED_HEADERS": PROTECTED_HEADERS,
+    "SOCKPUB_TRUSTED_PROXIES": TRUSTED_PROXIES,
     "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
     "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
     "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,

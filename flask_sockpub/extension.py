@@ -16,6 +16,7 @@ from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
 from .cli import CrudBlueprint, sockpub_commands
 from .cluster import Cluster, Rooms, Subscribers, queue_manager
+from .cross_site import install_csrf_for_http_only
 from .emitter import Emitter
 from .errors import install_error_handler
 from .identity import connect_login_signals, log_out_sockets, register_follow_route
@@ -26,12 +27,14 @@ from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
+from .serving.proxies import trusted_proxies
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
 from .sockets import Socket
 from .state import SockPubState, app_state, has_state, set_state
 from .wire.packets import Packet
+from .wire.socket_request import protected_headers
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -89,7 +92,8 @@ class SockPub:
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
         ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``,
-        ``SOCKPUB_AUTO_PUBLISH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_AUTO_PUBLISH``, ``SOCKPUB_PROTECTED_HEADERS``,
+        ``SOCKPUB_TRUSTED_PROXIES``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -109,6 +113,8 @@ class SockPub:
             raise ValueError(
                 f"SOCKPUB_EVENT_STYLE must be one of {config.EVENT_STYLES}, not {event_style!r}"
             )
+        protected = protected_headers(app.config["SOCKPUB_PROTECTED_HEADERS"])
+        trusted_proxies(app)  # a wrong SOCKPUB_TRUSTED_PROXIES fails here, not at a request
         max_payload = int(app.config["SOCKPUB_MAX_PAYLOAD"])
         options = self.socketio_server_options(app, max_payload)
         # Start clean, so an app never inherits another app's message queue.
@@ -138,6 +144,7 @@ class SockPub:
         if self.socketio.async_mode == "threading":
             app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
         install_error_handler(app)
+        install_csrf_for_http_only(app)
         session_interface(app)
         register_client_route(app)
         register_follow_route(app)
@@ -153,6 +160,7 @@ class SockPub:
                 max_payload=max_payload,
                 max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
                 event_style=event_style,
+                protected_headers=protected,
                 rooms=Rooms(
                     server,
                     event_style,

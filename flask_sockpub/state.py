@@ -30,6 +30,9 @@ class SockPubState:
     max_payload: int
     max_url_length: int
     event_style: str
+    #: The ``ProtectedHeaders`` of ``SOCKPUB_PROTECTED_HEADERS`` (typed ``Any``:
+    #: this module imports nothing of the package).
+    protected_headers: Any
     #: Room operations as this process reaches them (a ``flask_sockpub.cluster.Rooms``):
     #: its own sockets, and with a message queue every process's.
     rooms: Any = None

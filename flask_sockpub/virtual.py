@@ -101,6 +101,7 @@ def replay(
             args,
             max_payload=state.max_payload,
             max_url_length=state.max_url_length,
+            protected=state.protected_headers,
             host=connection.get("HTTP_HOST"),
             legacy=legacy,
         )

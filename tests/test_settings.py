@@ -44,6 +44,8 @@ EFFECT_TESTS = {
     "SOCKPUB_WEBSOCKET_COMPRESSION": "tests/test_security.py::test_compression_is_accepted_when_configured",
     "SOCKPUB_MAX_URL_LENGTH": "tests/test_app_settings.py::test_an_apps_max_url_length_is_the_limit_of_its_socket_requests",
     "SOCKPUB_AUTO_PUBLISH": "tests/test_autopublish.py::test_auto_publish_publishes_every_pubsub_model_but_those_that_opt_out",
+    "SOCKPUB_PROTECTED_HEADERS": "tests/test_proxies.py::test_the_setting_protects_the_apps_own_headers_and_keeps_origin_cookie_and_host",
+    "SOCKPUB_TRUSTED_PROXIES": "tests/test_proxies.py::test_payload_headers_cannot_replace_what_the_proxy_set_on_the_handshake",
     "SOCKPUB_SESSION_IDENTITY": "tests/test_settings.py::test_the_session_identity_names_who_a_session_belongs_to",
     "SOCKPUB_SESSION_FOLLOW_URL": "tests/test_settings.py::test_the_session_follow_url_moves_or_removes_the_follow_route",
 }  # fmt: skip

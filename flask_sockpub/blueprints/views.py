@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response, abort, g, jsonify, request
+from flask import Response, abort, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from ..rooms.authorization import allows
@@ -162,7 +162,11 @@ class CrudViews:
         return self.columns.shown(serialize(row))
 
     def body(self) -> Mapping[str, Any]:
-        """The request's values: a JSON object, or a form; ``{}`` for an empty body."""
+        """The request's values: a JSON object, or a form; ``{}`` for an empty body.
+
+        A form's CSRF token field (Flask-WTF's ``CSRFProtect`` checked it
+        already) is not a value.
+        """
         if request.is_json:
             body = request.get_json(silent=True)
             if body is None:
@@ -171,7 +175,10 @@ class CrudViews:
                 raise InvalidBody(f"the body must be a JSON object, not {type(body).__name__}", {})
             return body
         if request.form:
-            return request.form.to_dict()
+            values = request.form.to_dict()
+            if "csrf" in current_app.extensions:
+                values.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+            return values
         if request.get_data(cache=True):
             raise InvalidBody("send the values as JSON or form-encoded", {})
         return {}

@@ -16,7 +16,7 @@ from ..internals import PlainHandlerHook
 from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
 from ..virtual import answer_malformed, answer_unknown, replay, replay_message, replay_unacked
-from ..wire.packets import MALFORMED_EVENT, UNACKED_EVENT
+from ..wire.packets import INTERNAL_PREFIX, MALFORMED_EVENT, UNACKED_EVENT
 from ..wire.socket_request import MESSAGE_EVENT, METHODS, MalformedPayload, is_legacy
 
 if TYPE_CHECKING:
@@ -41,7 +41,8 @@ class SocketIO(PlainHandlerHook):
     * a handler the app registers for ``"*"`` gets every event SockPub does
       not serve;
     * registering a handler for an event SockPub serves (the request verbs
-      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`) is an error.
+      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`), or for a name
+      starting with ``sockpub:`` (which clients may not send), is an error.
 
     Whether the app registers before or after ``init_app`` makes no
     difference. Plain handlers run with Flask-SocketIO's request context, as usual.
@@ -165,8 +166,8 @@ def takes_reason(handler: Callable[..., Any]) -> bool:
 
 def refuse_reserved_event(event: str) -> None:
     """Raise for an app handler of an event SockPub serves on the default namespace."""
-    if event.lower() in RESERVED_EVENTS:
-        reserved = ", ".join(sorted(RESERVED_EVENTS))
+    if event.lower() in RESERVED_EVENTS or event.lower().startswith(INTERNAL_PREFIX):
+        reserved = ", ".join([*sorted(RESERVED_EVENTS), f"{INTERNAL_PREFIX}*"])
         raise ValueError(
             f"the event {event!r} on the default namespace '/' is SockPub's: socket requests "
             f"arrive as it and are answered by your views. Reserved names: {reserved}. "
@@ -184,10 +185,18 @@ def register_handlers(socketio: SocketIO, server: Server) -> None:
     for method in METHODS:
         server.on(method, partial(replay, server, method))
     server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+    # On the app's other namespaces too: a client event named "disconnect" on
+    # "/chat" arrives as MALFORMED_EVENT and is answered, not run.
+    server.on(MALFORMED_EVENT, partial(answer_malformed_elsewhere, server), namespace="*")
     server.on(UNACKED_EVENT, partial(replay_unacked, server))
     server.on("*", partial(answer_other_event, socketio))
     server.on("connect", socketio.connected)
     server.on("disconnect", socketio.disconnected)
+
+
+def answer_malformed_elsewhere(server: Server, namespace: str, sid: str, *args: Any) -> Any:
+    """:func:`~flask_sockpub.virtual.answer_malformed` on a namespace other than ``/``."""
+    return answer_malformed(server, sid, *args)
 
 
 def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> Any:

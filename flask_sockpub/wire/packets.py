@@ -13,6 +13,12 @@ acknowledgement. A socket request sent without one is delivered here as the
 event ``UNACKED_EVENT``, its method name first among the arguments, so SockPub
 still replays it (as Sails does) and logs that its answer goes nowhere.
 
+A client event named like one that python-socketio or SockPub raises itself
+(``connect``, ``disconnect``, anything starting with ``sockpub:``: see
+:func:`reserved_event_problem`) is delivered as ``MALFORMED_EVENT`` too, so that
+no client can run the app's connect or disconnect hooks, nor reach SockPub's
+internal events, by naming them.
+
 It is given to python-socketio as ``serializer=``, so it applies to SockPub's
 server only, not process-wide as python-socketio's ``json=`` option would.
 """
@@ -34,6 +40,16 @@ logger = logging.getLogger("flask_sockpub")
 MALFORMED_EVENT = "sockpub:malformed"
 #: The event a socket request without an acknowledgement id is delivered as.
 UNACKED_EVENT = "sockpub:unacked"
+#: The prefix of SockPub's own event names; clients may not send events named so.
+INTERNAL_PREFIX = "sockpub:"
+#: Event names a client may not send, in lower case (compared so): the events
+#: python-socketio raises on a connection's life (its handlers would run as if
+#: the socket had connected or disconnected), and the rest of socket.io-parser's
+#: reserved list, which the JavaScript server refuses from clients for the same
+#: reason.
+RESERVED_CLIENT_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newlistener", "removelistener"}
+)
 #: Most binary attachments one event may announce; python-socketio holds them
 #: all in memory until the last one arrives.
 MAX_ATTACHMENTS = 100
@@ -72,6 +88,22 @@ def event_problem(data: Any) -> str | None:
         return "a Socket.IO event must name its event: the array is empty"
     if not isinstance(data[0], str):
         return f"the event name must be a string, not {json_kind(data[0])}"
+    return None
+
+
+def reserved_event_problem(name: str) -> str | None:
+    """Why a client may not send an event called ``name``, or ``None`` if it may."""
+    lowered = name.lower()
+    if lowered in RESERVED_CLIENT_EVENTS:
+        return (
+            f"the event name {name[:80]!r} is reserved: the server raises it itself when a "
+            "socket connects or disconnects, a client may not send it"
+        )
+    if lowered.startswith(INTERNAL_PREFIX):
+        return (
+            f"the event name {name[:80]!r} is reserved: names starting with "
+            f"{INTERNAL_PREFIX!r} are SockPub's own"
+        )
     return None
 
 
@@ -118,7 +150,7 @@ class Packet(packet.Packet):
             return self.malformed(f"the packet is not a valid Socket.IO packet ({exc})")
         if self.packet_type not in EVENT_TYPES:
             return attachments
-        problem = event_problem(self.data)
+        problem = event_problem(self.data) or reserved_event_problem(self.data[0])
         if problem is None and attachments > MAX_ATTACHMENTS:
             problem = f"{attachments} binary attachments; the limit is {MAX_ATTACHMENTS}"
         if problem is not None:
