@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
+from functools import partial
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from .serving.sdk import register_client_route
 from .sessions import session_interface
 from .sockets import Socket
 from .state import SockPubState, app_state, has_state, set_state
+from .wholeframes import WholeFrames
 from .wire.packets import Packet
 
 if TYPE_CHECKING:
@@ -132,6 +134,9 @@ class SockPub:
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         if self.socketio.async_mode == "threading":
             app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
+        # A frame that cannot leave within Engine.IO's ping deadline ends the connection.
+        write_deadline = partial(internals.ping_deadline, server.eio)
+        app.wsgi_app = WholeFrames(app.wsgi_app, write_deadline)  # type: ignore[method-assign]
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
