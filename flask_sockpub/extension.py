@@ -13,12 +13,14 @@ from flask import Blueprint, Flask, current_app
 from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
+from .admission import install as install_limits
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
 from .cluster import Cluster, Rooms, Subscribers, queue_manager
 from .emitter import Emitter
 from .errors import install_error_handler
 from .identity import connect_login_signals, log_out_sockets, register_follow_route
+from .limits import Limits, LimitSettings
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
@@ -31,7 +33,7 @@ from .sessions import session_interface
 from .sockets import Socket
 from .state import SockPubState, app_state, has_state, set_state
 from .wholeframes import WholeFrames
-from .wire.packets import Packet
+from .wire.packets import packet_class
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -86,7 +88,12 @@ class SockPub:
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
-        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``,
+        ``SOCKPUB_MAX_BINARY_BYTES``, and the limits of
+        :mod:`flask_sockpub.limits`: ``SOCKPUB_MAX_REQUESTS_IN_FLIGHT``,
+        ``SOCKPUB_MAX_REQUESTS_RUNNING``, ``SOCKPUB_MAX_REQUESTS_PER_SECOND``,
+        ``SOCKPUB_MAX_SOCKETS_PER_ADDRESS``, ``SOCKPUB_MAX_QUEUED_BYTES``,
+        ``SOCKPUB_REFUSED_LOG_RATE``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -113,6 +120,8 @@ class SockPub:
         self.socketio.init_app(app, **options)
         server = self.socketio.server
         register_handlers(self.socketio, server)
+        limits = Limits(LimitSettings.from_config(app.config))
+        install_limits(server, limits)
         cluster = None
         if isinstance(server.manager, internals.QueueHooks):
             cluster = Cluster(
@@ -161,6 +170,7 @@ class SockPub:
                     cluster,
                     alone=not isinstance(server.manager, PubSubManager),
                 ),
+                limits=limits,
             ),
         )
 
@@ -198,7 +208,7 @@ class SockPub:
             "cors_allowed_origins": origin_policy(app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"]),
             "max_http_buffer_size": config.transport_limit(max_payload),
             "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
-            "serializer": Packet,
+            "serializer": packet_class(int(app.config["SOCKPUB_MAX_BINARY_BYTES"])),
             # Plain handlers open and save the socket's session through SockPub's
             # session interface, like virtual requests (see sessions.py).
             "manage_session": False,
