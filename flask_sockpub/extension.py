@@ -16,6 +16,7 @@ from . import config, internals
 from .admission import install as install_limits
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
+from .cli import CrudBlueprint, sockpub_commands
 from .cluster import Cluster, Rooms, Subscribers, queue_manager
 from .emitter import Emitter
 from .errors import install_error_handler
@@ -69,6 +70,8 @@ class SockPub:
         #: CRUD blueprints made by :meth:`blueprint`, registered on every app
         #: ``init_app`` sets up, including apps set up later.
         self.crud_blueprints: list[Blueprint] = []
+        #: The model and options of each of them, by blueprint name, for ``flask sockpub routes``.
+        self.crud_blueprint_models: dict[str, CrudBlueprint] = {}
         # The apps set up so far, so that a blueprint made after init_app is
         # registered too; weak, so a test's discarded app can go.
         self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -151,6 +154,7 @@ class SockPub:
         register_client_route(app)
         register_follow_route(app)
         connect_login_signals()
+        app.cli.add_command(sockpub_commands)
         for blueprint in self.crud_blueprints:
             app.register_blueprint(blueprint)
         self.register_database_functions(app)
@@ -385,6 +389,9 @@ class SockPub:
             raise RuntimeError("blueprints need the database: create SockPub(db=db)")
         blueprint = crud_blueprint(self.db, model, url_prefix, **options)
         self.crud_blueprints.append(blueprint)
+        self.crud_blueprint_models[blueprint.name] = CrudBlueprint(
+            model, scoped=options.get("query") is not None, mirror=bool(options.get("mirror"))
+        )
         for app in self._apps:
             app.register_blueprint(blueprint)
         return blueprint
