@@ -44,6 +44,7 @@ def create_app() -> Flask:
     app.config["SECRET_KEY"] = "bench"
     folder = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="sockpub-bench-")
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(folder, "bench.sqlite")
+    app.config.from_prefixed_env()  # FLASK_SOCKPUB_...=... from the environment, for bench.flood
     db.init_app(app)
     sockpub.init_app(app)
     with app.app_context():

@@ -82,6 +82,38 @@ AUTO_PUBLISH: bool = False
 #: ``MAX_CONTENT_LENGTH`` given to apps that set none, for HTTP request bodies.
 DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
 
+#: Events one socket may have in flight (sent, not yet answered); past it an
+#: event gets a 429 JWR at once. A page's burst of parallel requests stays far below.
+MAX_REQUESTS_IN_FLIGHT: int = 100
+
+#: Of a socket's events in flight, how many run at once; the others wait
+#: their turn, so that one socket's backlog cannot crowd other sockets out.
+MAX_REQUESTS_RUNNING: int = 4
+
+#: Events one socket may send per second on average (bursts of one second's
+#: worth); past it, a 429 JWR. ``None``: no rate limit.
+MAX_REQUESTS_PER_SECOND: float | None = None
+
+#: Sockets one client address may hold open in this process; past it the
+#: connection is refused. ``None``: no limit (browsers behind one NAT or proxy
+#: share an address).
+MAX_SOCKETS_PER_ADDRESS: int | None = None
+
+#: Bytes that may wait in one socket's outgoing queue (its client reads more
+#: slowly than it is sent to); past it the socket is disconnected, with a
+#: logged reason, and its queue dropped.
+MAX_QUEUED_BYTES: int = 8 * 1024 * 1024
+
+#: Access-log lines per second (bursts of ten seconds' worth) that one socket's
+#: refused events (bad payloads, unknown events, 429s) may write; the number
+#: left out is logged with the next line.
+REFUSED_LOG_RATE: float = 10.0
+
+#: Total bytes of binary attachments one event may carry. Socket requests are
+#: JSON, so the default ``0`` refuses binary events (a 400 JWR); raise it for
+#: plain Socket.IO handlers that take binary data.
+MAX_BINARY_BYTES: int = 0
+
 DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MESSAGE_QUEUE": MESSAGE_QUEUE,
     "SOCKPUB_QUEUE_CHANNEL": QUEUE_CHANNEL,
@@ -99,6 +131,13 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
     "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
     "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,
+    "SOCKPUB_MAX_REQUESTS_IN_FLIGHT": MAX_REQUESTS_IN_FLIGHT,
+    "SOCKPUB_MAX_REQUESTS_RUNNING": MAX_REQUESTS_RUNNING,
+    "SOCKPUB_MAX_REQUESTS_PER_SECOND": MAX_REQUESTS_PER_SECOND,
+    "SOCKPUB_MAX_SOCKETS_PER_ADDRESS": MAX_SOCKETS_PER_ADDRESS,
+    "SOCKPUB_MAX_QUEUED_BYTES": MAX_QUEUED_BYTES,
+    "SOCKPUB_REFUSED_LOG_RATE": REFUSED_LOG_RATE,
+    "SOCKPUB_MAX_BINARY_BYTES": MAX_BINARY_BYTES,
 }
 
 EVENT_STYLES = ("message", "model")

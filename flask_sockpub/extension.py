@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
+from functools import partial
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from flask import Blueprint, Flask, current_app
 from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
+from .admission import install as install_limits
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
 from .cli import CrudBlueprint, sockpub_commands
@@ -20,6 +22,7 @@ from .cross_site import install_csrf_for_http_only
 from .emitter import Emitter
 from .errors import install_error_handler
 from .identity import connect_login_signals, log_out_sockets, register_follow_route
+from .limits import Limits, LimitSettings
 from .rooms.autopublish import install as install_autopublish
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
@@ -33,7 +36,8 @@ from .serving.sdk import register_client_route
 from .sessions import session_interface
 from .sockets import Socket
 from .state import SockPubState, app_state, has_state, set_state
-from .wire.packets import Packet
+from .wholeframes import WholeFrames
+from .wire.packets import packet_class
 from .wire.socket_request import protected_headers
 
 if TYPE_CHECKING:
@@ -93,7 +97,11 @@ class SockPub:
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
         ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``,
         ``SOCKPUB_AUTO_PUBLISH``, ``SOCKPUB_PROTECTED_HEADERS``,
-        ``SOCKPUB_TRUSTED_PROXIES``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_TRUSTED_PROXIES``, ``SOCKPUB_MAX_BINARY_BYTES``, and the limits of
+        :mod:`flask_sockpub.limits`: ``SOCKPUB_MAX_REQUESTS_IN_FLIGHT``,
+        ``SOCKPUB_MAX_REQUESTS_RUNNING``, ``SOCKPUB_MAX_REQUESTS_PER_SECOND``,
+        ``SOCKPUB_MAX_SOCKETS_PER_ADDRESS``, ``SOCKPUB_MAX_QUEUED_BYTES``,
+        ``SOCKPUB_REFUSED_LOG_RATE``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -122,6 +130,8 @@ class SockPub:
         self.socketio.init_app(app, **options)
         server = self.socketio.server
         register_handlers(self.socketio, server)
+        limits = Limits(LimitSettings.from_config(app.config))
+        install_limits(server, limits)
         cluster = None
         if isinstance(server.manager, internals.QueueHooks):
             cluster = Cluster(
@@ -143,6 +153,9 @@ class SockPub:
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         if self.socketio.async_mode == "threading":
             app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
+        # A frame that cannot leave within Engine.IO's ping deadline ends the connection.
+        write_deadline = partial(internals.ping_deadline, server.eio)
+        app.wsgi_app = WholeFrames(app.wsgi_app, write_deadline)  # type: ignore[method-assign]
         install_error_handler(app)
         install_csrf_for_http_only(app)
         session_interface(app)
@@ -167,6 +180,7 @@ class SockPub:
                     cluster,
                     alone=not isinstance(server.manager, PubSubManager),
                 ),
+                limits=limits,
             ),
         )
         for blueprint in self.crud_blueprints:
@@ -208,7 +222,7 @@ class SockPub:
             "cors_allowed_origins": origin_policy(app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"]),
             "max_http_buffer_size": config.transport_limit(max_payload),
             "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
-            "serializer": Packet,
+            "serializer": packet_class(int(app.config["SOCKPUB_MAX_BINARY_BYTES"])),
             # Plain handlers open and save the socket's session through SockPub's
             # session interface, like virtual requests (see sessions.py).
             "manage_session": False,

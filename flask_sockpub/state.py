@@ -36,6 +36,8 @@ class SockPubState:
     #: Room operations as this process reaches them (a ``flask_sockpub.cluster.Rooms``):
     #: its own sockets, and with a message queue every process's.
     rooms: Any = None
+    #: The limits per socket and per client address (a ``flask_sockpub.limits.Limits``).
+    limits: Any = None
     #: Server-side sessions: session cookie value -> ids of this process's
     #: sockets whose requests carry it (a logout over HTTP reaches them).
     sockets_by_session: dict[str, set[str]] = field(default_factory=dict)

@@ -46,6 +46,13 @@ EFFECT_TESTS = {
     "SOCKPUB_AUTO_PUBLISH": "tests/test_autopublish.py::test_auto_publish_publishes_every_pubsub_model_but_those_that_opt_out",
     "SOCKPUB_PROTECTED_HEADERS": "tests/test_proxies.py::test_the_setting_protects_the_apps_own_headers_and_keeps_origin_cookie_and_host",
     "SOCKPUB_TRUSTED_PROXIES": "tests/test_proxies.py::test_payload_headers_cannot_replace_what_the_proxy_set_on_the_handshake",
+    "SOCKPUB_MAX_REQUESTS_IN_FLIGHT": "tests/test_limits.py::test_the_in_flight_cap_is_the_apps_setting",
+    "SOCKPUB_MAX_REQUESTS_RUNNING": "tests/test_limits.py::test_the_running_cap_is_the_apps_setting",
+    "SOCKPUB_MAX_REQUESTS_PER_SECOND": "tests/test_limits.py::test_requests_past_the_rate_limit_get_429_and_other_sockets_are_answered",
+    "SOCKPUB_MAX_SOCKETS_PER_ADDRESS": "tests/test_limits.py::test_sockets_past_the_cap_per_address_are_refused_until_one_leaves",
+    "SOCKPUB_MAX_QUEUED_BYTES": "tests/test_limits.py::test_the_queue_bound_is_the_apps_setting",
+    "SOCKPUB_REFUSED_LOG_RATE": "tests/test_limits.py::test_refused_events_log_a_bounded_number_of_lines",
+    "SOCKPUB_MAX_BINARY_BYTES": "tests/test_limits.py::test_binary_attachments_within_the_setting_reach_a_plain_handler",
     "SOCKPUB_SESSION_IDENTITY": "tests/test_settings.py::test_the_session_identity_names_who_a_session_belongs_to",
     "SOCKPUB_SESSION_FOLLOW_URL": "tests/test_settings.py::test_the_session_follow_url_moves_or_removes_the_follow_route",
 }  # fmt: skip

@@ -15,6 +15,7 @@ from ..identity import track_session, untrack_session
 from ..internals import PlainHandlerHook
 from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
+from ..state import app_state
 from ..virtual import answer_malformed, answer_unknown, replay, replay_message, replay_unacked
 from ..wire.packets import INTERNAL_PREFIX, MALFORMED_EVENT, UNACKED_EVENT
 from ..wire.socket_request import MESSAGE_EVENT, METHODS, MalformedPayload, is_legacy
@@ -109,7 +110,13 @@ class SocketIO(PlainHandlerHook):
             if scheme.lower() == "bearer" and token.strip():
                 auth = {"token": token.strip()}
         keep_auth(environ, auth)
+        limits = app_state(environ["flask.app"]).limits
+        refusal = limits.admit_address(environ)
+        if refusal is not None:
+            limits.log_refusal(environ, "%s <connect> refused %s", sid, refusal)
+            raise ConnectionRefusedError(refusal)
         answer = None
+        accepted = False
         try:
             for handler in self.connect_handlers:
                 if self.run_plain_handler(handler, "connect", "/", sid, environ, auth) is False:
@@ -117,11 +124,15 @@ class SocketIO(PlainHandlerHook):
             namespace = self.server.namespace_handlers.get("/")
             if namespace is not None:
                 answer = namespace.trigger_event("connect", sid, environ, auth)
+            accepted = answer is not False
         except ConnectionRefusedError:
             raise
         except Exception:
             logger.exception("a connect handler failed; socket %s refused", sid)
             raise ConnectionRefusedError("internal server error") from None
+        finally:
+            if not accepted:  # refused: the socket does not count under its address
+                limits.release_address(environ)
         if answer is not False:
             # Findable by its session from now on (a logout over HTTP reaches it).
             app = environ["flask.app"]
@@ -138,7 +149,9 @@ class SocketIO(PlainHandlerHook):
         """
         environ = self.server.get_environ(sid)
         if environ:
-            untrack_session(environ["flask.app"], environ, sid)
+            app = environ["flask.app"]
+            app_state(app).limits.release_address(environ)
+            untrack_session(app, environ, sid)
         for handler in self.disconnect_handlers:
             args = (reason,) if takes_reason(handler) else ()
             try:
@@ -224,4 +237,4 @@ def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> 
         return replay_message(server, sid, *args)
     if namespace is not None:
         return namespace.trigger_event(event, sid, *args)
-    return answer_unknown(event, sid, legacy=is_legacy(args))
+    return answer_unknown(event, sid, server, legacy=is_legacy(args))
