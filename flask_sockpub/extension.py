@@ -23,6 +23,7 @@ from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
+from .serving.green import blocking_driver
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
 from .serving.run import serve
@@ -87,6 +88,7 @@ class SockPub:
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
+        ``SOCKPUB_MAX_TEXT_CONDITIONS``, ``SOCKPUB_LIST_QUERY_TIMEOUT``,
         ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
@@ -135,6 +137,9 @@ class SockPub:
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         if self.socketio.async_mode == "threading":
             app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
+        blocking = blocking_driver(self.socketio.async_mode)
+        if blocking is not None:
+            logger.warning("%s (see the deployment docs)", blocking)
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)

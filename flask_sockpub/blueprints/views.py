@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from ..rooms.authorization import allows
 from ..rooms.model_rooms import ModelRooms
 from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
+from ..storable import refuses_nul
 from .coerce import coerce
 from .columns import Columns, InvalidBody
 from .criteria import ListCriteria
+from .query_timeout import time_bound
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -54,11 +56,22 @@ class CrudViews:
 
     def list(self) -> Response:
         """``GET /user``: a page of records; the socket joins the class room and their rooms."""
-        listing = self.criteria.parse(request.args)
+        config = current_app.config
+        listing = self.criteria.parse(
+            request.args,
+            max_text_conditions=config["SOCKPUB_MAX_TEXT_CONDITIONS"],
+            nul_refused=self.nul_refused(),
+        )
         base = self.base()
         session = self.db.session
-        rows = session.scalars(listing.apply(base)).all()
-        total = session.scalar(listing.count(base))
+        timeout = config["SOCKPUB_LIST_QUERY_TIMEOUT"]
+        with time_bound(session, timeout, mapper=self.model, what="the list query") as bound:
+            rows = session.scalars(listing.apply(base)).all()
+            if len(rows) < listing.limit and (rows or listing.offset == 0):
+                total = listing.offset + len(rows)  # the last page: it gives the total
+            else:
+                bound.restart()
+                total = session.scalar(listing.count(base))
         socket = self.reader()
         if socket is not None:
             # A scoped list stays out of the class room: that room hears every create.
@@ -81,7 +94,9 @@ class CrudViews:
         self, body: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """``POST /user``: a new record, announced to the class room."""
-        values = self.columns.checked_values(self.body() if body is None else body, creating=True)
+        values = self.columns.checked_values(
+            self.body() if body is None else body, creating=True, nul_refused=self.nul_refused()
+        )
         row = self.model(**values)
         self.db.session.add(row)
         self.commit()
@@ -102,7 +117,10 @@ class CrudViews:
         row = self.find(id)
         previous = self.record(row)
         values = self.columns.checked_values(
-            self.body() if body is None else body, creating=False, stored=previous
+            self.body() if body is None else body,
+            creating=False,
+            stored=previous,
+            nul_refused=self.nul_refused(),
         )
         for name, value in values.items():
             setattr(row, name, value)
@@ -148,6 +166,8 @@ class CrudViews:
             key = coerce(id, column.type)  # bounded: a 2**70 id is a 404, not an overflow
         except ValueError:
             key = None
+        if isinstance(key, str) and "\x00" in key and self.nul_refused():
+            key = None  # the database cannot hold it, so no row has it
         row = None
         if key is not None:
             row = self.db.session.scalars(self.base().where(column == key)).first()
@@ -162,7 +182,11 @@ class CrudViews:
     def body(self) -> Mapping[str, Any]:
         """The request's values: a JSON object, or a form; ``{}`` for an empty body."""
         if request.is_json:
-            body = request.get_json(silent=True)
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:
+                # The standard library's parser recurses once per level.
+                raise InvalidBody("the body is nested too deeply", {}) from None
             if body is None:
                 raise InvalidBody("the body is not valid JSON", {})
             if not isinstance(body, dict):
@@ -186,6 +210,10 @@ class CrudViews:
     def reader(self) -> Socket | None:
         """The socket a list or get subscribes: the requester's; nobody for HTTP and for ``HEAD``."""
         return None if request.method == "HEAD" else find_current_socket()
+
+    def nul_refused(self) -> bool:
+        """Whether the model's database cannot store NUL characters in text (PostgreSQL)."""
+        return refuses_nul(self.db.session.get_bind(mapper=self.model).dialect.name)
 
     def omitted(self) -> Socket | None:
         """Who is left out of the messages this request publishes: the requester, unless ``mirror``."""

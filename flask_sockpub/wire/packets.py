@@ -38,6 +38,14 @@ UNACKED_EVENT = "sockpub:unacked"
 #: all in memory until the last one arrives.
 MAX_ATTACHMENTS = 100
 
+#: Event names a client may not send: python-socketio would hand them to the
+#: connect and disconnect handlers (running the app's hooks for a socket that
+#: neither connected nor left), to the catch-all handler with its arguments
+#: shifted, or to SockPub's own internal events.
+RESERVED_EVENTS = frozenset(
+    {"connect", "disconnect", "connect_error", "*", MALFORMED_EVENT, UNACKED_EVENT}
+)
+
 EVENT_TYPES = (packet.EVENT, packet.BINARY_EVENT)
 _REQUEST_EVENTS = frozenset(METHODS)
 
@@ -119,6 +127,11 @@ class Packet(packet.Packet):
         if self.packet_type not in EVENT_TYPES:
             return attachments
         problem = event_problem(self.data)
+        if problem is None and self.data[0] in RESERVED_EVENTS:
+            problem = (
+                f"the event name {self.data[0]!r} is reserved; socket requests are sent as "
+                f"one of {', '.join(METHODS)}"
+            )
         if problem is None and attachments > MAX_ATTACHMENTS:
             problem = f"{attachments} binary attachments; the limit is {MAX_ATTACHMENTS}"
         if problem is not None:

@@ -13,6 +13,8 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import orjson
 
+from ..storable import MAX_NESTING
+
 #: The events a socket request may be sent as (compared case-insensitively).
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 #: The event a Socket.IO client's ``send()`` uses, which Sails 0.9 replayed as a
@@ -293,6 +295,8 @@ def _json_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError as exc:
+        if "recursion" in str(exc).lower():
+            raise BadPayload(f"data is nested more than {MAX_NESTING} levels deep") from None
         raise BadPayload(f"data cannot be sent as JSON ({exc})") from None
 
 
