@@ -224,3 +224,23 @@ def test_the_count_query_is_skipped_when_the_page_gives_the_total(tmp_path: Any)
     assert count_queries(app, "/item?skip=5") == ([], "3", 1)  # an empty page says nothing
     assert count_queries(app, "/item?limit=0") == ([], "3", 1)
     assert count_queries(app, "/item?" + where({"name": {"startsWith": "r"}})) == ([1, 2], "2", 0)
+
+
+# Numbers wider than their column (found by the fuzzing on psycopg 3)
+
+
+def test_an_id_or_value_wider_than_its_integer_column_is_a_404_or_400_not_a_500(
+    app: Flask, database_url: str
+) -> None:
+    """PostgreSQL with psycopg 3 refuses 2**31 for an ``INTEGER`` parameter."""
+    http = app.test_client()
+    for method in ("get", "patch", "delete"):
+        answer = getattr(http, method)("/item/2147483648", json={} if method == "patch" else None)
+        assert answer.status_code == 404, answer.text
+    listed = http.get("/item?" + where({"id": 2**40}))
+    if database_url.startswith("postgresql"):
+        assert listed.status_code == 400, listed.text
+        assert "out of range" in listed.json["error"]
+    else:
+        assert (listed.status_code, listed.json) == (200, [])
+    assert http.get("/item").status_code == 200

@@ -251,6 +251,20 @@ def sqlstate(error: BaseException | None) -> str | None:
     return None
 
 
+#: PostgreSQL's SQLSTATE for a number outside its column's type (``integer out of range``).
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"
+
+
+def out_of_range(error: DBAPIError) -> bool:
+    """Whether the database refused a number as too wide for its column's type.
+
+    psycopg 3 sends an integer compared with an ``INTEGER`` column as an
+    ``INTEGER`` parameter, so PostgreSQL refuses 2**31 and above where the
+    column is 32 bits.
+    """
+    return sqlstate(error.orig) == NUMERIC_VALUE_OUT_OF_RANGE
+
+
 def mysql_errno(error: BaseException | None) -> int | None:
     """The error number of a MySQL or MariaDB driver's error (PyMySQL, mysqlclient), if any."""
     args: tuple[Any, ...] = getattr(error, "args", ())

@@ -21,8 +21,8 @@ from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
 from ..storable import refuses_nul
 from .coerce import coerce
-from .columns import Columns, InvalidBody
-from .criteria import ListCriteria
+from .columns import Columns, InvalidBody, out_of_range
+from .criteria import CriteriaError, ListCriteria
 from .query_timeout import time_bound
 
 if TYPE_CHECKING:
@@ -65,13 +65,21 @@ class CrudViews:
         base = self.base()
         session = self.db.session
         timeout = config["SOCKPUB_LIST_QUERY_TIMEOUT"]
-        with time_bound(session, timeout, mapper=self.model, what="the list query") as bound:
-            rows = session.scalars(listing.apply(base)).all()
-            if len(rows) < listing.limit and (rows or listing.offset == 0):
-                total = listing.offset + len(rows)  # the last page: it gives the total
-            else:
-                bound.restart()
-                total = session.scalar(listing.count(base))
+        try:
+            with time_bound(session, timeout, mapper=self.model, what="the list query") as bound:
+                rows = session.scalars(listing.apply(base)).all()
+                if len(rows) < listing.limit and (rows or listing.offset == 0):
+                    total = listing.offset + len(rows)  # the last page: it gives the total
+                else:
+                    bound.restart()
+                    total = session.scalar(listing.count(base))
+        except DBAPIError as exc:
+            if not out_of_range(exc):
+                raise
+            session.rollback()
+            raise CriteriaError(
+                "invalid list parameters: a value is out of range for its column", {}
+            ) from None
         socket = self.reader()
         if socket is not None:
             # A scoped list stays out of the class room: that room hears every create.
@@ -170,7 +178,13 @@ class CrudViews:
             key = None  # the database cannot hold it, so no row has it
         row = None
         if key is not None:
-            row = self.db.session.scalars(self.base().where(column == key)).first()
+            session = self.db.session
+            try:
+                row = session.scalars(self.base().where(column == key)).first()
+            except DBAPIError as exc:
+                if not out_of_range(exc):
+                    raise
+                session.rollback()  # PostgreSQL: wider than the column, so no row has it
         if row is None:
             abort(404, f"no {self.rooms.identity} with id {id}")
         return row
