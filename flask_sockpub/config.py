@@ -64,6 +64,14 @@ WEBSOCKET_COMPRESSION: bool = False
 #: Largest URL a socket request may carry, in characters (414 above it).
 MAX_URL_LENGTH: int = 8 * 1024
 
+#: Most text-matching operators (``contains``, ``startsWith``, ``endsWith``,
+#: ``like``) one blueprint list request may use (400 above it).
+MAX_TEXT_CONDITIONS: int = 10
+
+#: Seconds each query of a blueprint list (the page, then the count) may run
+#: before it is stopped and the request answered 503; ``None``: no bound.
+LIST_QUERY_TIMEOUT: float | None = 5.0
+
 #: A function of the session returning who it belongs to; when its value
 #: changes, the session's sockets leave their rooms. ``None``: Flask-Login's
 #: ``_user_id``.
@@ -128,6 +136,8 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
     "SOCKPUB_PROTECTED_HEADERS": PROTECTED_HEADERS,
     "SOCKPUB_TRUSTED_PROXIES": TRUSTED_PROXIES,
+    "SOCKPUB_MAX_TEXT_CONDITIONS": MAX_TEXT_CONDITIONS,
+    "SOCKPUB_LIST_QUERY_TIMEOUT": LIST_QUERY_TIMEOUT,
     "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
     "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
     "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,

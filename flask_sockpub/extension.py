@@ -28,6 +28,7 @@ from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
+from .serving.green import blocking_driver
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
 from .serving.proxies import trusted_proxies
@@ -101,7 +102,8 @@ class SockPub:
         :mod:`flask_sockpub.limits`: ``SOCKPUB_MAX_REQUESTS_IN_FLIGHT``,
         ``SOCKPUB_MAX_REQUESTS_RUNNING``, ``SOCKPUB_MAX_REQUESTS_PER_SECOND``,
         ``SOCKPUB_MAX_SOCKETS_PER_ADDRESS``, ``SOCKPUB_MAX_QUEUED_BYTES``,
-        ``SOCKPUB_REFUSED_LOG_RATE``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_REFUSED_LOG_RATE``, ``SOCKPUB_MAX_TEXT_CONDITIONS``,
+        ``SOCKPUB_LIST_QUERY_TIMEOUT``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -156,6 +158,9 @@ class SockPub:
         # A frame that cannot leave within Engine.IO's ping deadline ends the connection.
         write_deadline = partial(internals.ping_deadline, server.eio)
         app.wsgi_app = WholeFrames(app.wsgi_app, write_deadline)  # type: ignore[method-assign]
+        blocking = blocking_driver(self.socketio.async_mode)
+        if blocking is not None:
+            logger.warning("%s (see the deployment docs)", blocking)
         install_error_handler(app)
         install_csrf_for_http_only(app)
         session_interface(app)

@@ -53,6 +53,8 @@ EFFECT_TESTS = {
     "SOCKPUB_MAX_QUEUED_BYTES": "tests/test_limits.py::test_the_queue_bound_is_the_apps_setting",
     "SOCKPUB_REFUSED_LOG_RATE": "tests/test_limits.py::test_refused_events_log_a_bounded_number_of_lines",
     "SOCKPUB_MAX_BINARY_BYTES": "tests/test_limits.py::test_binary_attachments_within_the_setting_reach_a_plain_handler",
+    "SOCKPUB_MAX_TEXT_CONDITIONS": "tests/test_query_budget.py::test_the_text_condition_limit_is_a_setting",
+    "SOCKPUB_LIST_QUERY_TIMEOUT": "tests/test_query_budget.py::test_a_list_query_past_the_time_bound_answers_503_and_the_server_keeps_serving",
     "SOCKPUB_SESSION_IDENTITY": "tests/test_settings.py::test_the_session_identity_names_who_a_session_belongs_to",
     "SOCKPUB_SESSION_FOLLOW_URL": "tests/test_settings.py::test_the_session_follow_url_moves_or_removes_the_follow_route",
 }  # fmt: skip

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from ..model import hidden_of, primary_key_of
+from ..storable import text_problem, value_problem
 from .coerce import coerce, column_kind
 from .errors import FieldErrors
 
@@ -91,13 +92,19 @@ class Columns:
         return not generated
 
     def checked_values(
-        self, body: Mapping[str, Any], *, creating: bool, stored: Mapping[str, Any] | None = None
+        self,
+        body: Mapping[str, Any],
+        *,
+        creating: bool,
+        stored: Mapping[str, Any] | None = None,
+        nul_refused: bool = False,
     ) -> dict[str, Any]:
         """The body's values converted for their columns.
 
         :param stored: on update, the record as clients see it. The primary key
             and read-only attributes may then carry their stored value, which is
             ignored: a client can send a record back as it received it.
+        :param nul_refused: the database cannot store NUL in text (PostgreSQL).
         :raises InvalidBody: naming every field that is wrong.
         """
         errors: dict[str, str] = {}
@@ -106,7 +113,7 @@ class Columns:
             reason = self._refusal(name, creating)
             if reason is None:
                 try:
-                    values[name] = self._converted(name, value)
+                    values[name] = self._converted(name, value, nul_refused)
                 except ValueError as exc:
                     reason = str(exc)
                 else:
@@ -147,15 +154,23 @@ class Columns:
         except ValueError:
             return False
 
-    def _converted(self, name: str, value: Any) -> Any:
+    def _converted(self, name: str, value: Any, nul_refused: bool = False) -> Any:
         column = self.columns[name]
         if value is None:
             if not column.nullable:
                 raise ValueError("may not be null")
             return None
         if column_kind(column.type) is None:
-            return value  # JSON and other free-form columns take the value as sent
+            # JSON and other free-form columns take the value as sent, if it can be stored.
+            problem = value_problem(value, level=2)
+            if problem is not None:
+                raise ValueError(problem)
+            return value
         converted = coerce(value, column.type)
+        if isinstance(converted, str):
+            problem = text_problem(converted, nul_refused=nul_refused)
+            if problem is not None:
+                raise ValueError(problem)
         length = getattr(column.type, "length", None)
         if isinstance(converted, str) and length is not None and len(converted) > length:
             raise ValueError(f"at most {length} characters, got {len(converted)}")
@@ -234,6 +249,20 @@ def sqlstate(error: BaseException | None) -> str | None:
         code = args[0].get("C")
         return code if isinstance(code, str) else None
     return None
+
+
+#: PostgreSQL's SQLSTATE for a number outside its column's type (``integer out of range``).
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"
+
+
+def out_of_range(error: DBAPIError) -> bool:
+    """Whether the database refused a number as too wide for its column's type.
+
+    psycopg 3 sends an integer compared with an ``INTEGER`` column as an
+    ``INTEGER`` parameter, so PostgreSQL refuses 2**31 and above where the
+    column is 32 bits.
+    """
+    return sqlstate(error.orig) == NUMERIC_VALUE_OUT_OF_RANGE
 
 
 def mysql_errno(error: BaseException | None) -> int | None:

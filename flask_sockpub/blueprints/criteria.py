@@ -25,8 +25,10 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, inspect, or_, s
 from sqlalchemy.types import TypeEngine
 from werkzeug.datastructures import MultiDict
 
+from .. import config
 from ..internals import has_limit_or_offset
 from ..model import primary_key_of
+from ..storable import text_problem
 from .coerce import ORDERED_KINDS, TEXT, coerce, column_kind
 from .errors import FieldErrors
 from .portable import ExactText, SortKey
@@ -48,6 +50,10 @@ MAX_DEPTH = 8
 MAX_CONDITIONS = 100
 #: Most values one request may send, counting each item of ``in``/``nin`` lists.
 MAX_VALUES = 1000
+#: Most text-matching operators (``contains``, ``startsWith``, ``endsWith``,
+#: ``like``) one request may use: each lowercases every row it scans, so they
+#: cost far more than comparisons (``SOCKPUB_MAX_TEXT_CONDITIONS`` for blueprints).
+MAX_TEXT_CONDITIONS = config.MAX_TEXT_CONDITIONS
 #: Largest ``skip`` (JavaScript's largest safe integer).
 MAX_SKIP = 2**53 - 1
 
@@ -155,6 +161,8 @@ class ListCriteria:
     :param max_depth: deepest nesting of ``or``/``and`` in ``where``.
     :param max_conditions: most comparisons one request may make.
     :param max_values: most values one request may send (``in`` items count one each).
+    :param max_text_conditions: most text-matching operators (``contains``,
+        ``startsWith``, ``endsWith``, ``like``) one request may use.
     :raises ValueError: a field that is not a column attribute of ``model``, or
         a page size out of range.
 
@@ -176,6 +184,7 @@ class ListCriteria:
         max_depth: int = MAX_DEPTH,
         max_conditions: int = MAX_CONDITIONS,
         max_values: int = MAX_VALUES,
+        max_text_conditions: int = MAX_TEXT_CONDITIONS,
     ) -> None:
         key = primary_key_of(model).attribute
         columns = inspect(model).column_attrs
@@ -198,17 +207,29 @@ class ListCriteria:
         self.primary_key: tuple[str, ColumnElement[Any]] = (key, getattr(model, key))
         self.page_size, self.max_limit = page_size, max_limit
         self.max_depth, self.max_conditions, self.max_values = max_depth, max_conditions, max_values
+        self.max_text_conditions = max_text_conditions
 
-    def parse(self, params: Mapping[str, str | Sequence[str]]) -> ListQuery:
+    def parse(
+        self,
+        params: Mapping[str, str | Sequence[str]],
+        *,
+        max_text_conditions: int | None = None,
+        nul_refused: bool = False,
+    ) -> ListQuery:
         """The :class:`ListQuery` for a request's query parameters.
 
         :param params: ``request.args`` (repeated keys are lists), or a mapping
             of name to text or to a list of texts.
+        :param max_text_conditions: this request's limit on text-matching
+            operators, instead of the one given to the constructor.
+        :param nul_refused: refuse NUL characters in text values, for a
+            database that cannot store them (PostgreSQL).
         :raises CriteriaError: naming every parameter or field that was wrong.
         """
         given = _lists(params)
         errors: dict[str, str] = {}
-        budget = _Budget(self.max_conditions, self.max_values)
+        texts = self.max_text_conditions if max_text_conditions is None else max_text_conditions
+        budget = _Budget(self.max_conditions, self.max_values, texts, nul_refused)
         clauses: list[ColumnElement[bool]] = []
         order_by: list[ColumnElement[Any]] = []
         sorted_on: set[str] = set()
@@ -285,7 +306,14 @@ class ListCriteria:
     def _compiled(
         self, name: str, op: str, operand: object, budget: _Budget
     ) -> ColumnElement[bool]:
-        budget.spend(name, conditions=1, values=len(operand) if isinstance(operand, list) else 1)
+        budget.spend(
+            name,
+            conditions=1,
+            values=len(operand) if isinstance(operand, list) else 1,
+            texts=op in _TEXT_OPERATORS,
+        )
+        if self.fields[name].kind == TEXT:
+            budget.check_text(name, operand, pattern=op in _TEXT_OPERATORS)
         if op in ("in", "nin") or (op == "!=" and isinstance(operand, list)):
             # Waterline 0.x: {"not": [...]} is "not in".
             return self._membership(name, op == "in", operand)
@@ -388,18 +416,42 @@ class _Invalid(Exception):
 
 
 class _Budget:
-    """What is left of one request's allowance of conditions and values."""
+    """What is left of one request's allowance of conditions, values and text
+    operators, and which text the database refuses."""
 
-    def __init__(self, conditions: int, values: int) -> None:
-        self.conditions, self.values = conditions, values
+    def __init__(self, conditions: int, values: int, texts: int, nul_refused: bool) -> None:
+        self.conditions, self.values, self.texts = conditions, values, texts
+        self.max_texts = texts
+        self.nul_refused = nul_refused
 
-    def spend(self, name: str, *, conditions: int, values: int) -> None:
+    def spend(self, name: str, *, conditions: int, values: int, texts: bool) -> None:
         self.conditions -= conditions
         self.values -= values
+        self.texts -= texts
         if self.conditions < 0:
             raise _Invalid(name, "too many conditions in one request")
         if self.values < 0:
             raise _Invalid(name, "too many values in one request")
+        if self.texts < 0:
+            raise _Invalid(
+                name,
+                f"more than {self.max_texts} text conditions (contains, startsWith, endsWith, "
+                "like) in one request (SOCKPUB_MAX_TEXT_CONDITIONS)",
+            )
+
+    def check_text(self, name: str, operand: object, *, pattern: bool) -> None:
+        """Refuse text a database cannot take: lone surrogates, and NUL where refused.
+
+        NUL is refused in every text pattern: SQLite's ``LIKE`` takes it for the
+        pattern's end (``contains "a\\x00"`` would match every ``a``).
+        """
+        for item in operand if isinstance(operand, list) else (operand,):
+            if isinstance(item, str):
+                if pattern and "\x00" in item:
+                    raise _Invalid(name, "a text pattern cannot contain NUL (\\u0000) characters")
+                problem = text_problem(item, nul_refused=self.nul_refused)
+                if problem is not None:
+                    raise _Invalid(name, problem)
 
 
 def _lists(params: Mapping[str, str | Sequence[str]]) -> dict[str, list[str]]:

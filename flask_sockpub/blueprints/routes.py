@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response, jsonify
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
@@ -39,6 +39,7 @@ from .coerce import column_kind
 from .columns import Columns
 from .criteria import DEFAULT_MAX_LIMIT, DEFAULT_PAGE_SIZE, ListCriteria
 from .errors import FieldErrors, field_errors
+from .query_timeout import QueryTimeout
 from .views import CrudViews
 
 if TYPE_CHECKING:
@@ -125,8 +126,14 @@ def crud_blueprint(
     blueprint.before_request(refuse_cross_site_write)
     blueprint.register_error_handler(HTTPException, json_error)
     blueprint.register_error_handler(FieldErrors, field_errors)
+    blueprint.register_error_handler(QueryTimeout, query_timeout)
     blueprint.record(_answer_routing_errors_as_json)
     return blueprint
+
+
+def query_timeout(error: QueryTimeout) -> tuple[Response, int]:
+    """``{"error": ...}`` with 503: a list query ran past ``SOCKPUB_LIST_QUERY_TIMEOUT``."""
+    return jsonify(error=error.message), error.status
 
 
 def _answer_routing_errors_as_json(state: BlueprintSetupState) -> None:

@@ -20,9 +20,11 @@ from ..rooms.autopublish import MIRROR_KEY, is_autopublished
 from ..rooms.model_rooms import ModelRooms
 from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
+from ..storable import refuses_nul
 from .coerce import coerce
-from .columns import Columns, InvalidBody
-from .criteria import ListCriteria
+from .columns import Columns, InvalidBody, out_of_range
+from .criteria import CriteriaError, ListCriteria
+from .query_timeout import time_bound
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -55,11 +57,30 @@ class CrudViews:
 
     def list(self) -> Response:
         """``GET /user``: a page of records; the socket joins the class room and their rooms."""
-        listing = self.criteria.parse(request.args)
+        config = current_app.config
+        listing = self.criteria.parse(
+            request.args,
+            max_text_conditions=config["SOCKPUB_MAX_TEXT_CONDITIONS"],
+            nul_refused=self.nul_refused(),
+        )
         base = self.base()
         session = self.db.session
-        rows = session.scalars(listing.apply(base)).all()
-        total = session.scalar(listing.count(base))
+        timeout = config["SOCKPUB_LIST_QUERY_TIMEOUT"]
+        try:
+            with time_bound(session, timeout, mapper=self.model, what="the list query") as bound:
+                rows = session.scalars(listing.apply(base)).all()
+                if len(rows) < listing.limit and (rows or listing.offset == 0):
+                    total = listing.offset + len(rows)  # the last page: it gives the total
+                else:
+                    bound.restart()
+                    total = session.scalar(listing.count(base))
+        except DBAPIError as exc:
+            if not out_of_range(exc):
+                raise
+            session.rollback()
+            raise CriteriaError(
+                "invalid list parameters: a value is out of range for its column", {}
+            ) from None
         socket = self.reader()
         if socket is not None:
             # A scoped list stays out of the class room: that room hears every create.
@@ -82,7 +103,9 @@ class CrudViews:
         self, body: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """``POST /user``: a new record, announced to the class room."""
-        values = self.columns.checked_values(self.body() if body is None else body, creating=True)
+        values = self.columns.checked_values(
+            self.body() if body is None else body, creating=True, nul_refused=self.nul_refused()
+        )
         row = self.model(**values)
         self.db.session.add(row)
         published = self.commit()
@@ -104,7 +127,10 @@ class CrudViews:
         row = self.find(id)
         previous = self.record(row)
         values = self.columns.checked_values(
-            self.body() if body is None else body, creating=False, stored=previous
+            self.body() if body is None else body,
+            creating=False,
+            stored=previous,
+            nul_refused=self.nul_refused(),
         )
         for name, value in values.items():
             setattr(row, name, value)
@@ -150,9 +176,17 @@ class CrudViews:
             key = coerce(id, column.type)  # bounded: a 2**70 id is a 404, not an overflow
         except ValueError:
             key = None
+        if isinstance(key, str) and "\x00" in key and self.nul_refused():
+            key = None  # the database cannot hold it, so no row has it
         row = None
         if key is not None:
-            row = self.db.session.scalars(self.base().where(column == key)).first()
+            session = self.db.session
+            try:
+                row = session.scalars(self.base().where(column == key)).first()
+            except DBAPIError as exc:
+                if not out_of_range(exc):
+                    raise
+                session.rollback()  # PostgreSQL: wider than the column, so no row has it
         if row is None:
             abort(404, f"no {self.rooms.identity} with id {id}")
         return row
@@ -168,7 +202,11 @@ class CrudViews:
         already) is not a value.
         """
         if request.is_json:
-            body = request.get_json(silent=True)
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:
+                # The standard library's parser recurses once per level.
+                raise InvalidBody("the body is nested too deeply", {}) from None
             if body is None:
                 raise InvalidBody("the body is not valid JSON", {})
             if not isinstance(body, dict):
@@ -203,6 +241,10 @@ class CrudViews:
     def reader(self) -> Socket | None:
         """The socket a list or get subscribes: the requester's; nobody for HTTP and for ``HEAD``."""
         return None if request.method == "HEAD" else find_current_socket()
+
+    def nul_refused(self) -> bool:
+        """Whether the model's database cannot store NUL characters in text (PostgreSQL)."""
+        return refuses_nul(self.db.session.get_bind(mapper=self.model).dialect.name)
 
     def omitted(self) -> Socket | None:
         """Who is left out of the messages this request publishes: the requester, unless ``mirror``."""

@@ -54,12 +54,27 @@ INTERNAL_PREFIX = "sockpub:"
 #: the socket had connected or disconnected), and the rest of socket.io-parser's
 #: reserved list, which the JavaScript server refuses from clients for the same
 #: reason.
+#: Event names a client may not send: the lifecycle events python-socketio and
+#: socket.io raise themselves, and ``*``, python-socketio's catch-all.
 RESERVED_CLIENT_EVENTS = frozenset(
-    {"connect", "connect_error", "disconnect", "disconnecting", "newlistener", "removelistener"}
+    {
+        "connect",
+        "connect_error",
+        "disconnect",
+        "disconnecting",
+        "newlistener",
+        "removelistener",
+        "*",
+    }
 )
 #: Most binary attachments one event may announce; python-socketio holds them
 #: all in memory until the last one arrives.
 MAX_ATTACHMENTS = 100
+
+#: Event names a client may not send: python-socketio would hand them to the
+#: connect and disconnect handlers (running the app's hooks for a socket that
+#: neither connected nor left), to the catch-all handler with its arguments
+#: shifted, or to SockPub's own internal events.
 
 EVENT_TYPES = (packet.EVENT, packet.BINARY_EVENT)
 _REQUEST_EVENTS = frozenset(METHODS)

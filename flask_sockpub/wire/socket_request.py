@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 import orjson
 
 from .. import config
+from ..storable import MAX_NESTING
 
 #: The events a socket request may be sent as (compared case-insensitively).
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -348,6 +349,8 @@ def _json_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError as exc:
+        if "recursion" in str(exc).lower():
+            raise BadPayload(f"data is nested more than {MAX_NESTING} levels deep") from None
         raise BadPayload(f"data cannot be sent as JSON ({exc})") from None
 
 
