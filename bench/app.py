@@ -44,6 +44,8 @@ def create_app() -> Flask:
     app.config["SECRET_KEY"] = "bench"
     folder = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="sockpub-bench-")
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(folder, "bench.sqlite")
+    # Set by the many-processes scenario (bench/cluster.py); unset, no queue.
+    app.config["SOCKPUB_MESSAGE_QUEUE"] = os.environ.get("SOCKPUB_MESSAGE_QUEUE")
     db.init_app(app)
     sockpub.init_app(app)
     with app.app_context():
