@@ -23,15 +23,23 @@ from tests.cluster_support import Cluster, OwnRedis, own_redis, running_cluster
 WAIT = 30.0
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def redis() -> Iterator[OwnRedis]:
     with own_redis() as redis:
         yield redis
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster(redis: OwnRedis) -> Iterator[Cluster]:
+    """One cluster for the tests that leave it whole, or break it last (it takes seconds to start)."""
     with running_cluster(redis.url) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A cluster for this test alone."""
+    with own_redis() as redis, running_cluster(redis.url) as cluster:
         yield cluster
 
 
@@ -89,37 +97,10 @@ def publish_until_heard(url: str, listeners: list[Listener], prefix: str) -> str
     return next(note for note in sent if all(note in listener.heard for listener in listeners))
 
 
-def test_sigkill_of_one_process_leaves_the_sockets_of_the_others_undisturbed(
-    cluster: Cluster,
-) -> None:
-    first, second, doomed = (Listener(url) for url in cluster.urls)
-    sids = [first.client.sid, second.client.sid]
-    try:
-        assert [first.port(), second.port(), doomed.port()] == [
-            cluster.port(number) for number in range(3)
-        ]
-        assert post_note(cluster.urls[1], "hello") == 201
-        wait_until(lambda: all(it.heard == ["hello"] for it in (first, second, doomed)), "hello")
-        cluster.kill(2)
-        wait_until(lambda: doomed.disconnects != [], "the killed process's socket to drop")
-        assert post_note(cluster.urls[0], "after the kill") == 201
-        wait_until(
-            lambda: first.heard == second.heard == ["hello", "after the kill"],
-            "the note to reach the living processes' sockets",
-        )
-        assert [first.disconnects, second.disconnects] == [[], []]
-        assert [first.client.sid, second.client.sid] == sids
-        assert first.client.get("/note").status_code == 200
-        assert second.client.get("/note").status_code == 200
-        assert cluster.alive(0) and cluster.alive(1)
-    finally:
-        for listener in (first, second, doomed):
-            listener.close()
-
-
 def test_sigterm_during_publishing_moves_its_python_sockets_to_the_others(
-    cluster: Cluster,
+    own_cluster: Cluster,
 ) -> None:
+    cluster = own_cluster
     # Through the balancer (round robin): one socket on each process.
     listeners = [Listener(cluster.balancer, reconnection=True) for _ in range(3)]
     publishing = threading.Event()
@@ -184,4 +165,33 @@ def test_restarting_redis_while_publishing_crashes_nothing_and_delivery_resumes(
         assert [listener.disconnects for listener in listeners] == [[], []]
     finally:
         for listener in listeners:
+            listener.close()
+
+
+def test_sigkill_of_one_process_leaves_the_sockets_of_the_others_undisturbed(
+    cluster: Cluster,
+) -> None:
+    # Last in the file: it breaks the module's cluster.
+    first, second, doomed = (Listener(url) for url in cluster.urls)
+    sids = [first.client.sid, second.client.sid]
+    try:
+        assert [first.port(), second.port(), doomed.port()] == [
+            cluster.port(number) for number in range(3)
+        ]
+        assert post_note(cluster.urls[1], "hello") == 201
+        wait_until(lambda: all(it.heard == ["hello"] for it in (first, second, doomed)), "hello")
+        cluster.kill(2)
+        wait_until(lambda: doomed.disconnects != [], "the killed process's socket to drop")
+        assert post_note(cluster.urls[0], "after the kill") == 201
+        wait_until(
+            lambda: first.heard == second.heard == ["hello", "after the kill"],
+            "the note to reach the living processes' sockets",
+        )
+        assert [first.disconnects, second.disconnects] == [[], []]
+        assert [first.client.sid, second.client.sid] == sids
+        assert first.client.get("/note").status_code == 200
+        assert second.client.get("/note").status_code == 200
+        assert cluster.alive(0) and cluster.alive(1)
+    finally:
+        for listener in (first, second, doomed):
             listener.close()

@@ -99,20 +99,31 @@ class Cluster:
             stop_process(process, timeout=25)
 
 
-async def wait_until_listening(ports: list[int], timeout: float = 60) -> None:
+async def wait_until_serving(ports: list[int], timeout: float = 120) -> None:
+    """Return once every process answers HTTP (its worker has booted), not only accepts connections."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     for port in ports:
-        while True:
-            try:
-                _, writer = await asyncio.open_connection(HOST, port)
-            except OSError:
-                if loop.time() > deadline:
-                    raise SystemExit(f"no process listens on port {port}") from None
-                await asyncio.sleep(0.1)
-                continue
-            writer.close()
-            break
+        while not await answers(port):
+            if loop.time() > deadline:
+                raise SystemExit(f"no process serves on port {port}")
+            await asyncio.sleep(0.2)
+
+
+async def answers(port: int) -> bool:
+    """Whether the process on ``port`` answers ``GET /whoami`` with 200."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, port), 5)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    try:
+        writer.write(f"GET /whoami HTTP/1.0\r\nHost: {HOST}:{port}\r\n\r\n".encode())
+        status = await asyncio.wait_for(reader.readline(), 30)
+        return status.split()[1:2] == [b"200"]
+    except (OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        writer.close()
 
 
 async def run(args: argparse.Namespace, cluster: Cluster) -> None:
@@ -122,7 +133,7 @@ async def run(args: argparse.Namespace, cluster: Cluster) -> None:
         loop.add_signal_handler(signum, stopped.set)
     for number, port in enumerate(cluster.ports, 1):
         cluster.start(number, port)
-    listening = asyncio.create_task(wait_until_listening(cluster.ports))
+    listening = asyncio.create_task(wait_until_serving(cluster.ports))
     await asyncio.wait(
         [listening, asyncio.create_task(stopped.wait())], return_when=asyncio.FIRST_COMPLETED
     )
