@@ -6,6 +6,8 @@ and instance rooms, and CRUD blueprints publish every change.
 
 from __future__ import annotations
 
+from .cluster import Subscribers
+from .emitter import Emitter, ModelEmitter
 from .extension import SockPub
 from .params import param
 from .rooms.model_rooms import ModelRooms, PubSub
@@ -18,12 +20,15 @@ from .wire.jwr import Response, SocketResponse
 __version__ = "0.1.0"
 
 __all__ = [
+    "Emitter",
+    "ModelEmitter",
     "ModelRooms",
     "PubSub",
     "Response",
     "SockPub",
     "Socket",
     "SocketResponse",
+    "Subscribers",
     "broadcast",
     "current_socket",
     "listen",

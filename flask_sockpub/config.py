@@ -7,11 +7,28 @@ app, before) ``init_app`` runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 #: URL of the queue that joins several server processes (``redis://...``,
 #: ``amqp://...``, anything Flask-SocketIO accepts). ``None``: one process.
 MESSAGE_QUEUE: str | None = None
+
+#: The channel (Redis) or exchange (AMQP) name on the message queue. Every
+#: process of one app, and its emitters, use the same; two apps sharing one
+#: queue server use two. The default is Flask-SocketIO's.
+QUEUE_CHANNEL: str = "flask-socketio"
+
+#: Seconds between the heartbeats each server process sends on the queue.
+HEARTBEAT_INTERVAL: float = 5.0
+
+#: Seconds after its last heartbeat a silent process counts as gone: it is no
+#: longer waited for by ``subscribers()``.
+HEARTBEAT_EXPIRY: float = 15.0
+
+#: Seconds ``subscribers()`` and a subscribe of a socket held by another
+#: process wait for the other processes' answers, unless given ``timeout=``.
+CLUSTER_TIMEOUT: float = 2.0
 
 #: Origins allowed to open a socket besides the server's own: a list of origins,
 #: or ``"*"`` to allow any. ``None`` allows the server's own origin only.
@@ -33,17 +50,32 @@ WEBSOCKET_COMPRESSION: bool = False
 #: Largest URL a socket request may carry, in characters (414 above it).
 MAX_URL_LENGTH: int = 8 * 1024
 
+#: A function of the session returning who it belongs to; when its value
+#: changes, the session's sockets leave their rooms. ``None``: Flask-Login's
+#: ``_user_id``.
+SESSION_IDENTITY: Callable[[Any], Any] | None = None
+
+#: Where the browser SDK follows a session rotated by a socket request (a
+#: one-time URL under it sets the page's cookie); ``None`` to not serve it.
+SESSION_FOLLOW_URL: str | None = "/sockpub/session"
+
 #: ``MAX_CONTENT_LENGTH`` given to apps that set none, for HTTP request bodies.
 DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
 
 DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MESSAGE_QUEUE": MESSAGE_QUEUE,
+    "SOCKPUB_QUEUE_CHANNEL": QUEUE_CHANNEL,
+    "SOCKPUB_HEARTBEAT_INTERVAL": HEARTBEAT_INTERVAL,
+    "SOCKPUB_HEARTBEAT_EXPIRY": HEARTBEAT_EXPIRY,
+    "SOCKPUB_CLUSTER_TIMEOUT": CLUSTER_TIMEOUT,
     "SOCKPUB_CORS_ALLOWED_ORIGINS": CORS_ALLOWED_ORIGINS,
     "SOCKPUB_EVENT_STYLE": EVENT_STYLE,
     "SOCKPUB_CLIENT_URL": CLIENT_URL,
     "SOCKPUB_MAX_PAYLOAD": MAX_PAYLOAD,
     "SOCKPUB_WEBSOCKET_COMPRESSION": WEBSOCKET_COMPRESSION,
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
+    "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
+    "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
 }
 
 EVENT_STYLES = ("message", "model")

@@ -1,4 +1,4 @@
-"""HTTP errors answered as JSON ``{"error": ...}``: for socket requests, and blueprints over HTTP."""
+"""HTTP errors answered as JSON ``{"error": ...}``: for socket requests, and blueprint URLs over HTTP."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .sockets import is_socket_request
+from .state import app_state
 
 
 def json_error(error: HTTPException) -> tuple[Response, int]:
@@ -21,12 +22,25 @@ def json_error(error: HTTPException) -> tuple[Response, int]:
 def socket_request_error(error: HTTPException) -> HTTPException | tuple[Response, int]:
     """The app-wide handler SockPub installs for ``HTTPException``.
 
-    Socket requests get a JSON error; HTTP requests get exactly what Flask
+    Socket requests get a JSON error, and so do routing errors (404, 405 with
+    ``Allow``) under a CRUD blueprint's URL prefix, which happen before the
+    blueprint's own handlers apply; other HTTP requests get exactly what Flask
     would have given them without this handler.
     """
-    if is_socket_request(request.environ):
+    if is_socket_request(request.environ) or (
+        request.url_rule is None and under_json_prefix(request.path)
+    ):
         return json_error(error)
     return error
+
+
+def under_json_prefix(path: str) -> bool:
+    """Whether ``path`` is under the URL prefix of one of the app's CRUD blueprints."""
+    for prefix in app_state().json_error_prefixes:
+        base = prefix.rstrip("/")
+        if path == base or path.startswith(base + "/"):
+            return True
+    return False
 
 
 def install_error_handler(app: Flask) -> None:

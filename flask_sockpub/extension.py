@@ -8,13 +8,19 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app
+from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
+from .cli import CrudBlueprint, sockpub_commands
+from .cluster import Cluster, Rooms, Subscribers, queue_manager
+from .emitter import Emitter
 from .errors import install_error_handler
+from .identity import connect_login_signals, log_out_sockets, register_follow_route
 from .rooms.model_rooms import ModelRooms, model_rooms
+from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
@@ -22,7 +28,8 @@ from .serving.origins import origin_policy
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
-from .state import SockPubState, has_state, set_state
+from .sockets import Socket
+from .state import SockPubState, app_state, has_state, set_state
 from .wire.packets import Packet
 
 if TYPE_CHECKING:
@@ -59,6 +66,8 @@ class SockPub:
         #: CRUD blueprints made by :meth:`blueprint`, registered on every app
         #: ``init_app`` sets up, including apps set up later.
         self.crud_blueprints: list[Blueprint] = []
+        #: The model and options of each of them, by blueprint name, for ``flask sockpub routes``.
+        self.crud_blueprint_models: dict[str, CrudBlueprint] = {}
         # The apps set up so far, so that a blueprint made after init_app is
         # registered too; weak, so a test's discarded app can go.
         self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -73,10 +82,17 @@ class SockPub:
 
         Reads these ``app.config`` keys, each optional (defaults in
         :mod:`flask_sockpub.config`): ``SOCKPUB_MESSAGE_QUEUE``,
+        ``SOCKPUB_QUEUE_CHANNEL``, ``SOCKPUB_HEARTBEAT_INTERVAL``,
+        ``SOCKPUB_HEARTBEAT_EXPIRY``, ``SOCKPUB_CLUSTER_TIMEOUT``,
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
-        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
+        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
+
+        With a message queue, the process starts listening to it here (and
+        waits until it hears itself, a few seconds at most), so it is part of
+        the cluster before it serves anything.
         """
         if has_state(app):
             raise RuntimeError(
@@ -98,6 +114,16 @@ class SockPub:
         self.socketio.init_app(app, **options)
         server = self.socketio.server
         register_handlers(self.socketio, server)
+        cluster = None
+        if isinstance(server.manager, internals.QueueHooks):
+            cluster = Cluster(
+                server,
+                server.manager,
+                heartbeat_interval=float(app.config["SOCKPUB_HEARTBEAT_INTERVAL"]),
+                heartbeat_expiry=float(app.config["SOCKPUB_HEARTBEAT_EXPIRY"]),
+                timeout=float(app.config["SOCKPUB_CLUSTER_TIMEOUT"]),
+            )
+            cluster.start()
         if not app.config["SOCKPUB_WEBSOCKET_COMPRESSION"]:
             app.wsgi_app = DeclineCompression(app.wsgi_app)  # type: ignore[method-assign]
         elif self.socketio.async_mode == "gevent" and find_spec("geventwebsocket") is not None:
@@ -112,10 +138,9 @@ class SockPub:
         install_error_handler(app)
         session_interface(app)
         register_client_route(app)
-        for blueprint in self.crud_blueprints:
-            app.register_blueprint(blueprint)
-        self.register_database_functions(app)
-        self._apps.add(app)
+        register_follow_route(app)
+        connect_login_signals()
+        app.cli.add_command(sockpub_commands)
         set_state(
             app,
             SockPubState(
@@ -125,8 +150,18 @@ class SockPub:
                 max_payload=max_payload,
                 max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
                 event_style=event_style,
+                rooms=Rooms(
+                    server,
+                    event_style,
+                    cluster,
+                    alone=not isinstance(server.manager, PubSubManager),
+                ),
             ),
         )
+        for blueprint in self.crud_blueprints:
+            app.register_blueprint(blueprint)
+        self.register_database_functions(app)
+        self._apps.add(app)
 
     def register_database_functions(self, app: Flask) -> None:
         """Give the app's SQLite engines the function case-insensitive filters use.
@@ -169,6 +204,20 @@ class SockPub:
         }
         options.update(self.socketio_options)
         options["async_mode"] = async_mode
+        channel = options.pop("channel", None) or app.config["SOCKPUB_QUEUE_CHANNEL"]
+        url = options.get("message_queue")
+        if url and "client_manager" not in options:
+            manager = queue_manager(url, channel)
+            if manager is None:
+                logger.warning(
+                    "SOCKPUB_MESSAGE_QUEUE %s: emits reach every process, but introduce, "
+                    "subscribers() and subscribing sockets held elsewhere need Redis or a "
+                    "kombu queue (RabbitMQ)",
+                    url.split(":", 1)[0],
+                )
+                options["channel"] = channel
+            else:
+                options["client_manager"] = manager
         return options
 
     def on_connect(self, handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -214,6 +263,61 @@ class SockPub:
         self.socketio.disconnect_handlers.append(handler)
         return handler
 
+    def subscribers(self, room: str, timeout: float | None = None) -> Subscribers:
+        """The sockets in the room ``room`` of :func:`~flask_sockpub.listen`, on every server process.
+
+        Needs an app context. With a message queue every live process is asked
+        and the answer waits for them at most ``timeout`` seconds (default
+        ``SOCKPUB_CLUSTER_TIMEOUT``); its ``complete`` attribute says whether
+        all of them answered in time::
+
+            present = sockpub.subscribers("lobby", timeout=0.5)
+            if not present.complete:
+                logger.info("a server process did not answer; the list may be short")
+        """
+        return app_state().rooms.subscribers(user_room(room), timeout)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def emitter(
+        queue_url: str, *, event_style: str = "message", channel: str = config.QUEUE_CHANNEL
+    ) -> Emitter:
+        """A publisher for a process that runs no server: a worker, a CLI command, a cron job.
+
+        It puts on the queue exactly the messages an app's publish would, so
+        they reach subscribers on every server process::
+
+            emitter = SockPub.emitter("redis://127.0.0.1:6379/0")
+            emitter.broadcast("lobby", {"text": "maintenance at noon"})
+            emitter.model(User).publish_update(7, {"name": "Amanda"})
+
+        :param event_style: the apps' ``SOCKPUB_EVENT_STYLE``.
+        :param channel: the apps' ``SOCKPUB_QUEUE_CHANNEL``.
+        """
+        return Emitter(queue_url, event_style=event_style, channel=channel)
+
+    def log_out_sockets(self, identity: Any, app: Flask | None = None) -> list[Socket]:
+        """Log out the sockets of ``identity`` (a user id, as the session holds it) on this process.
+
+        For cookie sessions, where a logout over HTTP cannot reach the
+        sockets' own copies of the session: each such socket's session is
+        cleared, it leaves every room, and its page is told (the browser SDK
+        sends its subscribing requests again, now anonymous)::
+
+            @app.post("/logout")
+            def logout():
+                user_id = current_user.get_id()
+                logout_user()
+                sockpub.log_out_sockets(user_id)
+                return {"user": None}
+
+        With server-side sessions a logout over HTTP already reaches the
+        sockets sharing that session; this call then only takes the rooms of
+        the user's other sessions' sockets.
+
+        :returns: the sockets logged out.
+        """
+        return log_out_sockets(app or current_app._get_current_object(), identity)  # type: ignore[attr-defined]
+
     def model(self, model: type[Any]) -> ModelRooms:
         """The model room methods for ``model``, a model without the :class:`~flask_sockpub.PubSub` mixin.
 
@@ -240,7 +344,9 @@ class SockPub:
             ``destroy`` exist (default: all).
         :param read_only: attributes shown but never written by clients.
         :param hidden: attributes never shown, filtered, sorted, written, nor
-            sent in any message.
+            sent in any message; hidden for the model, so no message or
+            answer about it carries them, whoever sends it (the model's own
+            ``__sockpub_hidden__`` are added).
         :param page_size: records per page when the client sends no ``limit`` (30).
         :param max_limit: the largest ``limit`` honoured (1,000).
         :param query: a function returning the base ``select()`` for the current
@@ -249,6 +355,10 @@ class SockPub:
             the class room.
         :param authorize: ``authorize(socket, instance) -> bool``: may this
             socket subscribe to this instance (``None``: to the class room).
+            Asked wherever a socket gains a room: list and get, and the
+            introductions of ``publish_create`` and ``introduce`` for sockets
+            this blueprint let into the class room (then in that socket's own
+            request context).
         :param decorators: decorators for every view, or a dict of them per action.
         :param mirror: send the requesting socket its own create/update/destroy messages.
         :param shortcuts: add Sails' ``GET /user/create?name=x``,
@@ -264,6 +374,9 @@ class SockPub:
             raise RuntimeError("blueprints need the database: create SockPub(db=db)")
         blueprint = crud_blueprint(self.db, model, url_prefix, **options)
         self.crud_blueprints.append(blueprint)
+        self.crud_blueprint_models[blueprint.name] = CrudBlueprint(
+            model, scoped=options.get("query") is not None, mirror=bool(options.get("mirror"))
+        )
         for app in self._apps:
             app.register_blueprint(blueprint)
         return blueprint

@@ -13,8 +13,20 @@ for a measured reason, and only here:
 * python-engineio's ``Socket.close(abort=True)`` (:func:`drop_transport`):
   closes a socket's connection without the Engine.IO ``close`` packet, after
   which clients would not reconnect (a graceful shutdown wants them to);
+* python-socketio's message-queue managers (``PubSubManager`` and its Redis
+  and kombu subclasses): :class:`QueueHooks` sees every message the listener
+  takes off the queue before python-socketio does (``_listen``), delivers a
+  process's own emits in the queue's order (``_handle_emit``) and serialises
+  publishing (``_publish``); :func:`publish_on_queue` puts a
+  message of SockPub's own on the queue's channel, and
+  :func:`start_queue_listener` starts the listener that python-socketio
+  otherwise starts at the first connection (``Server.manager_initialized``);
 * SQLAlchemy's ``Select._limit_clause`` / ``_offset_clause``
-  (:func:`has_limit_or_offset`), which have no public accessor.
+  (:func:`has_limit_or_offset`), which have no public accessor;
+* Flask's end of a blueprint's setup (``Blueprint._check_setup_finished``,
+  ``Flask._got_first_request``) and the app's per-blueprint registries that
+  registration fills by copy (:class:`LateSetupBlueprint`), so that a CRUD
+  blueprint made after ``init_app`` still takes hooks.
 
 At import, the installed versions are compared with :data:`TESTED`, the ranges
 this module was written and tested against. Outside them, :data:`FAST_PATHS` is
@@ -25,12 +37,17 @@ changes what this module relies on.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable
+import threading
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, TypeVar
 
 import flask_socketio
+from flask import Blueprint, Flask
 
 logger = logging.getLogger("flask_sockpub")
 
@@ -176,6 +193,89 @@ def drop_transport(engine: Any, eio_sid: str) -> None:
         socket.close(wait=False, abort=True, reason=engine.reason.SERVER_DISCONNECT)
 
 
+# python-socketio's message queue
+
+
+class QueueHooks:
+    """Mixin for a python-socketio ``PubSubManager`` subclass: one order for every process.
+
+    python-socketio's listener (``PubSubManager._thread``) reads the queue
+    through ``_listen()``, a generator of raw messages, and dispatches each on
+    its ``"method"``; an emit is applied at once by the process that makes it
+    (``PubSubManager.emit`` calls ``_handle_emit`` before ``_publish``) and by
+    the others when it arrives. So a process could deliver its own update
+    before a create another process published earlier and it has not yet
+    taken off the queue. With this mixin:
+
+    * a process applies its own emits when they come back from the queue, like
+      everybody else's (``_handle_emit`` skips them when called by ``emit``),
+      so every process delivers in the queue's order;
+    * each message is decoded once and offered to :attr:`take_message` first;
+      a message it takes (one of SockPub's) never reaches python-socketio,
+      the others go on decoded (``_thread`` accepts dicts);
+    * ``_publish`` is serialised by a lock: the kombu manager shares one
+      connection between every thread that publishes, which AMQP does not allow.
+
+    There is no public-API path for this: outside :data:`TESTED` the hooks are
+    used all the same (the warning at import says the versions are untested),
+    and ``tests/test_internals.py`` says whether they still hold.
+    """
+
+    #: Called with each decoded message, in the queue's order; returns whether
+    #: it was SockPub's.
+    take_message: Callable[[dict[str, Any]], bool] | None = None
+    host_id: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._publish_lock = threading.Lock()
+
+    def _listen(self) -> Iterator[Any]:
+        for message in super()._listen():  # type: ignore[misc]
+            data = message
+            if not isinstance(message, dict):
+                try:
+                    # The server's JSON module; python-socketio before 5.15 has none.
+                    data = getattr(self, "json", json).loads(message)
+                except Exception:  # python-socketio ignores what is not JSON; so do we
+                    yield message
+                    continue
+            if not isinstance(data, dict):
+                yield data
+                continue
+            take = self.take_message
+            if take is not None and take(data):
+                continue
+            if data.get("method") == "emit" and data.get("host_id") == self.host_id:
+                try:
+                    super()._handle_emit(data)  # type: ignore[misc]
+                except Exception:
+                    logger.exception("an emit of this process could not be delivered")
+                continue
+            yield data
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("host_id") == self.host_id:
+            return  # this process's own: applied when the queue delivers it
+        super()._handle_emit(message)  # type: ignore[misc]
+
+    def _publish(self, data: Any) -> Any:
+        with self._publish_lock:
+            return super()._publish(data)  # type: ignore[misc]
+
+
+def publish_on_queue(manager: Any, message: dict[str, Any]) -> None:
+    """Put ``message`` on the manager's channel, to every process (this one included)."""
+    manager._publish(message)
+
+
+def start_queue_listener(server: Any) -> None:
+    """Start the server's queue listener now, not at the first connection as python-socketio does."""
+    if not server.manager_initialized:
+        server.manager_initialized = True
+        server.manager.initialize()
+
+
 # Flask-SocketIO
 
 
@@ -221,3 +321,110 @@ def has_limit_or_offset(select: Any) -> bool:
         return False
     clauses = (getattr(select, "_limit_clause", None), getattr(select, "_offset_clause", None))
     return any(clause is not None for clause in clauses)
+
+
+# Flask
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+class LateSetupBlueprint(Blueprint):
+    """A ``Blueprint`` that still takes hooks and routes after it is registered.
+
+    Flask refuses every setup method (``@bp.before_request``, ``@bp.route``,
+    ``@bp.errorhandler``...) once a blueprint is registered, because
+    registration copies what the blueprint holds into the app. This blueprint
+    applies each later setup call to the apps it is registered on, where
+    registration would have put it, as long as none of them has handled a
+    request yet (Flask's own end of an app's setup); after that it refuses,
+    as Flask does. Apps it is registered on later get everything, as usual.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # (app, registration options, first registration on that app, registered name)
+        self._registrations: list[tuple[weakref.ref[Flask], dict[str, Any], bool, str]] = []
+        super().__init__(*args, **kwargs)
+
+    def register(self, app: Any, options: dict[str, Any]) -> None:
+        first = not any(blueprint is self for blueprint in app.blueprints.values())
+        super().register(app, options)
+        name = f"{options.get('name_prefix', '')}.{options.get('name', self.name)}".lstrip(".")
+        self._registrations.append((weakref.ref(app), dict(options), first, name))
+
+    def registered_on(self) -> list[tuple[Flask, dict[str, Any], bool, str]]:
+        """The live apps this blueprint is registered on, with how it was registered there."""
+        live = []
+        for ref, options, first, name in self._registrations:
+            app = ref()
+            if app is not None:
+                live.append((app, options, first, name))
+        if len(live) < len(self._registrations):
+            self._registrations = [item for item in self._registrations if item[0]() is not None]
+        return live
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        # Replaces Flask's check (refuse once registered): refuse once an app serves.
+        for app, _, _, _ in self.registered_on():
+            if app._got_first_request:
+                raise AssertionError(
+                    f"The setup method {f_name!r} can no longer be called on the blueprint "
+                    f"{self.name!r}: the app {app.name!r} it is registered on has already "
+                    "handled a request. Set the blueprint up before the app serves."
+                )
+
+    def record(self, func: Callable[[Any], None]) -> None:
+        super().record(func)
+        # Routes, app-wide hooks, template filters: what registration would have run.
+        for app, options, first, _ in self.registered_on():
+            func(self.make_setup_state(app, options, first))
+
+    def register_blueprint(self, blueprint: Any, **options: Any) -> None:
+        if self.registered_on():
+            raise ValueError(
+                f"register {blueprint.name!r} on {self.name!r} before {self.name!r} is "
+                "registered on an app: nested blueprints are registered with their parent"
+            )
+        super().register_blueprint(blueprint, **options)
+
+    def _add_to_apps(self, registry: str, function: Callable[..., Any]) -> None:
+        for app, _, _, name in self.registered_on():
+            getattr(app, registry).setdefault(name, []).append(function)
+
+    def before_request(self, f: _Function) -> _Function:  # type: ignore[override]
+        super().before_request(f)
+        self._add_to_apps("before_request_funcs", f)
+        return f
+
+    def after_request(self, f: _Function) -> _Function:  # type: ignore[override]
+        super().after_request(f)
+        self._add_to_apps("after_request_funcs", f)
+        return f
+
+    def teardown_request(self, f: _Function) -> _Function:  # type: ignore[override]
+        super().teardown_request(f)
+        self._add_to_apps("teardown_request_funcs", f)
+        return f
+
+    def context_processor(self, f: _Function) -> _Function:  # type: ignore[override]
+        super().context_processor(f)
+        self._add_to_apps("template_context_processors", f)
+        return f
+
+    def url_value_preprocessor(self, f: _Function) -> _Function:  # type: ignore[override]
+        super().url_value_preprocessor(f)
+        self._add_to_apps("url_value_preprocessors", f)
+        return f
+
+    def url_defaults(self, f: _Function) -> _Function:  # type: ignore[override]
+        super().url_defaults(f)
+        self._add_to_apps("url_default_functions", f)
+        return f
+
+    def register_error_handler(self, code_or_exception: Any, f: Any) -> None:
+        super().register_error_handler(code_or_exception, f)
+        own = self.error_handler_spec[None]
+        for app, _, _, name in self.registered_on():
+            # As registration merges it: a copy of the blueprint's own handlers.
+            app.error_handler_spec[name] = defaultdict(
+                dict, {code: dict(handlers) for code, handlers in own.items()}
+            )

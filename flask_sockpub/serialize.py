@@ -19,6 +19,10 @@ A model that wants another shape defines ``__sockpub_serialize__``::
             return {"id": self.id, "name": self.name}
 
 Whatever it returns is made JSON-safe the same way, so it may hold datetimes.
+
+Hidden fields (the model's ``__sockpub_hidden__``, and every field a blueprint
+of the model hides) are left out of the dict either way. An instance behind a
+``LocalProxy`` (Flask-Login's ``current_user``) is serialised as the instance.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from werkzeug.local import LocalProxy
+
+from .model import hidden_of
 
 #: Name of the method a model defines to serialise itself.
 SERIALIZE_HOOK = "__sockpub_serialize__"
@@ -40,11 +47,14 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def serialize(instance: Any) -> dict[str, Any]:
-    """A model instance as a JSON-safe dict: its columns, or what its hook returns.
+    """A model instance as a JSON-safe dict: its columns, or what its hook returns, without hidden fields.
 
+    :param instance: a model instance, or a ``LocalProxy`` to one (``current_user``).
     :raises TypeError: a column holds a value JSON cannot carry (bytes, or a
         type this module does not know); the message names the column.
     """
+    instance = unproxied(instance)
+    hidden = hidden_of(type(instance))
     hook: Callable[[], Any] | None = getattr(instance, SERIALIZE_HOOK, None)
     if hook is not None:
         data = hook()
@@ -53,12 +63,30 @@ def serialize(instance: Any) -> dict[str, Any]:
                 f"{type(instance).__name__}.{SERIALIZE_HOOK}() must return a dict, "
                 f"not {type(data).__name__}"
             )
+        if hidden:
+            data = {key: value for key, value in data.items() if key not in hidden}
         return json_safe(data, type(instance).__name__)  # type: ignore[no-any-return]
     model = type(instance).__name__
     return {
         key: json_safe(getattr(instance, key), f"{model}.{key}")
         for key in column_keys(type(instance))
+        if key not in hidden
     }
+
+
+def unproxied(value: Any) -> Any:
+    """``value``, or the object behind it when it is a ``LocalProxy`` (``current_user``)."""
+    if isinstance(value, LocalProxy):
+        return value._get_current_object()  # type: ignore[attr-defined]
+    return value
+
+
+def without_hidden(model: type[Any], values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``values`` (a dict of a ``model``'s fields) without the model's hidden fields."""
+    hidden = hidden_of(model)
+    if not hidden or hidden.isdisjoint(values.keys()):
+        return values
+    return {key: value for key, value in values.items() if key not in hidden}
 
 
 def column_keys(model: type[Any]) -> list[str]:

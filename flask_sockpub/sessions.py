@@ -32,6 +32,19 @@ from typing import Any
 from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 
+from .identity import (
+    CHANGED_KEY,
+    LAST_IDENTITY_KEY,
+    OPENED_IDENTITY_KEY,
+    changed_since_opened,
+    identity_changed,
+    note_opened,
+    rotate,
+    session_identity,
+    track_session,
+)
+from .sockets import CONNECTION_KEY, is_socket_request, socket_of_request
+
 #: Connection environ key of the socket's own session (Flask-SocketIO's name).
 SAVED_SESSION_KEY = "saved_session"
 #: Virtual request environ key carrying the session the request must use.
@@ -39,9 +52,6 @@ REQUEST_SESSION_KEY = "sockpub.session"
 #: Connection environ key of the ``Cookie`` header the socket's requests carry
 #: once a session interface has set a cookie for the socket.
 COOKIE_KEY = "sockpub.cookie"
-#: Connection environ key marking the environ as a socket's, for the request
-#: contexts Flask-SocketIO pushes around plain handlers.
-CONNECTION_KEY = "sockpub.connection"
 
 
 class SocketSession(dict, SessionMixin):  # type: ignore[type-arg]
@@ -53,7 +63,9 @@ class SocketSessionInterface:
 
     Everything but ``open_session`` and ``save_session`` is delegated to the
     wrapped interface, and HTTP requests go straight through to it, so Flask
-    and other extensions see no difference.
+    and other extensions see no difference. Both also watch the identity of
+    the session (:mod:`flask_sockpub.identity`): when it changes, the sockets
+    of that session leave their rooms.
     """
 
     def __init__(self, wrapped: SessionInterface) -> None:
@@ -67,20 +79,53 @@ class SocketSessionInterface:
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         environ = request.environ
         session = environ.get(REQUEST_SESSION_KEY)
-        if session is not None:
-            return session  # type: ignore[no-any-return]
-        if CONNECTION_KEY in environ:
-            return self.open_socket_session(app, environ)
-        return self.wrapped.open_session(app, request)
+        if session is None:
+            if CONNECTION_KEY in environ:
+                session = self.open_socket_session(app, environ)
+            else:
+                session = self.wrapped.open_session(app, request)
+        note_opened(app, environ, session)
+        connection = _connection_of(environ)
+        if connection is not None and LAST_IDENTITY_KEY in connection:
+            # The session changed elsewhere since the socket's last request (a
+            # logout over HTTP, perhaps in another process): the rooms go now,
+            # before the view joins any under the new identity. A plain
+            # handler's socket is only known later: save_session sees it.
+            if connection[LAST_IDENTITY_KEY] != environ[OPENED_IDENTITY_KEY]:
+                if socket_of_request(environ) is not None:
+                    identity_changed(app, environ, None)
+                else:
+                    environ[OPENED_IDENTITY_KEY] = connection[LAST_IDENTITY_KEY]
+        return session  # type: ignore[no-any-return]
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         environ = request.environ if has_request_context() else {}
+        changed = changed_since_opened(app, environ, session)
+        socket_side = (
+            REQUEST_SESSION_KEY in environ
+            or CONNECTION_KEY in environ
+            or is_socket_request(environ)
+        )
+        if changed:
+            cookie = None
+            if not socket_side and not self.keeps_session_on_socket:
+                cookie = request.cookies.get(self.wrapped.get_cookie_name(app))
+            identity_changed(app, environ, cookie)
+        if socket_side:
+            connection = _connection_of(environ)
+            if connection is not None:
+                connection[LAST_IDENTITY_KEY] = session_identity(app, session)
         if REQUEST_SESSION_KEY in environ:
             return  # the socket's own session needs no saving: it is the object itself
+        if is_socket_request(environ) and environ.get(CHANGED_KEY):
+            rotate(self.wrapped, session, environ, app)  # against fixation
         if CONNECTION_KEY in environ:
             if not self.keeps_session_on_socket:
                 self.wrapped.save_session(app, session, response)
                 remember_session_cookie(app, self, environ, response.headers.getlist("Set-Cookie"))
+                sid = getattr(request, "sid", None)
+                if sid is not None:
+                    track_session(app, environ, sid)
             return
         self.wrapped.save_session(app, session, response)
 
@@ -91,6 +136,14 @@ class SocketSessionInterface:
         cookie = connection.get(COOKIE_KEY)
         environ = connection if cookie is None else {**connection, "HTTP_COOKIE": cookie}
         return self.wrapped.open_session(app, app.request_class(environ))
+
+
+def _connection_of(environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The handshake environ of the socket a request (socket request or plain handler) belongs to."""
+    if CONNECTION_KEY in environ:
+        return environ
+    socket = socket_of_request(environ)
+    return socket.environ if socket is not None else None
 
 
 def session_interface(app: Flask) -> SocketSessionInterface:

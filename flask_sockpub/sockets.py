@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import has_request_context, request
@@ -19,6 +20,10 @@ SOCKET_KEY = "sockpub.socket"
 AUTH_KEY = "sockpub.auth"
 #: Virtual request environ key set when the request's own socket joined a room.
 SUBSCRIBED_KEY = "sockpub.subscribed"
+#: Connection environ key marking the environ as a socket's, for the request
+#: contexts pushed on it around plain handlers (and authorize hooks): SockPub's
+#: session interface then opens the socket's session there.
+CONNECTION_KEY = "sockpub.connection"
 #: JWR header (value ``"1"``) on the answer to a socket request that joined its
 #: own socket to a room: ``listen()`` or a model room ``subscribe()``. The
 #: browser SDK re-issues such GET requests after it reconnects.
@@ -67,6 +72,39 @@ class Socket:
     def connected(self) -> bool:
         """Whether the socket is still connected to this server process."""
         return bool(self.server.manager.is_connected(self.id, self.namespace))
+
+    def watch(self, instances: Any) -> bool:
+        """Hear the updates and destroys of ``instances`` (Sails 0.9's "coming soon" ``req.socket.watch(models)``).
+
+        ``instances`` is a model instance or any iterable of them, of one model
+        or several; the socket joins each one's instance room, as
+        ``Model.subscribe(socket, instances)`` does, under the same
+        authorisation rules::
+
+            current_socket.watch(Product.query.filter_by(on_sale=True))
+
+        :returns: ``False`` when the socket is no longer connected.
+        """
+        single = not isinstance(instances, Iterable) or isinstance(instances, (str, bytes))
+        by_model: dict[type, list[Any]] = {}
+        for instance in [instances] if single else instances:
+            by_model.setdefault(type(instance), []).append(instance)
+        state = app_state()
+        return all(
+            state.sockpub.model(model).subscribe(self, watched)
+            for model, watched in by_model.items()
+        )
+
+    def subscribe_to(self, model: type[Any]) -> bool:
+        """Hear the creates of ``model`` and be introduced to each new instance (Sails 0.9's "coming soon" ``req.socket.subscribeTo(Model)``).
+
+        The socket joins the model's class room, as ``Model.subscribe(socket)``
+        does: every ``publish_create`` reaches it and puts it in the new
+        instance's room, so it hears that instance's updates and destroys too.
+
+        :returns: ``False`` when the socket is no longer connected.
+        """
+        return bool(app_state().sockpub.model(model).subscribe(self))
 
     def disconnect(self) -> None:
         """Close the connection from the server side."""

@@ -5,7 +5,7 @@ This module imports nothing else of the package, so any module may import it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
@@ -30,6 +30,17 @@ class SockPubState:
     max_payload: int
     max_url_length: int
     event_style: str
+    #: Room operations as this process reaches them (a ``flask_sockpub.cluster.Rooms``):
+    #: its own sockets, and with a message queue every process's.
+    rooms: Any = None
+    #: Server-side sessions: session cookie value -> ids of this process's
+    #: sockets whose requests carry it (a logout over HTTP reaches them).
+    sockets_by_session: dict[str, set[str]] = field(default_factory=dict)
+    #: One-time URLs following a rotated session: token -> (expiry on the
+    #: monotonic clock, the page's session cookie, the new ``Set-Cookie``).
+    session_follows: dict[str, tuple[float, str | None, str]] = field(default_factory=dict)
+    #: URL prefixes of the CRUD blueprints: routing errors under them answer JSON over HTTP too.
+    json_error_prefixes: list[str] = field(default_factory=list)
 
 
 def app_state(app: Flask | None = None) -> SockPubState:

@@ -3,7 +3,9 @@
 * :class:`SocketTestClient`: a socket connected to the app without a network,
   like Flask's test client (``sockpub.test_client(app)``).
 * :func:`live_server`: the app served for real, in a subprocess, on a free
-  127.0.0.1 port, for tests with real sockets and real clients.
+  127.0.0.1 port, for tests with real sockets and real clients;
+  :func:`live_servers` several such processes at once, for a cluster on one
+  message queue.
 """
 
 from __future__ import annotations
@@ -173,6 +175,52 @@ def live_server(
         monkey-patch the subprocess, never the caller.
     :param env: extra environment variables for the server process.
     """
+    server = _start_server(target, async_mode, env, host, port)
+    try:
+        wait_until_listening(server, host, server.port, start_timeout)
+        yield server
+    finally:
+        _stop_server(server)
+
+
+@contextmanager
+def live_servers(
+    target: str,
+    count: int,
+    *,
+    async_mode: str = "threading",
+    env: Mapping[str, str] | None = None,
+    host: str = "127.0.0.1",
+    start_timeout: float = 30.0,
+) -> Iterator[list[LiveServer]]:
+    """Serve the app ``target`` in ``count`` subprocesses started at once: a cluster.
+
+    Give them one ``SOCKPUB_MESSAGE_QUEUE`` (through ``env`` and the app's
+    config) and they behave as one app; the options are :func:`live_server`'s::
+
+        env = {"FLASK_SOCKPUB_MESSAGE_QUEUE": "redis://127.0.0.1:6379/0"}
+        with live_servers("myapp:create_app", 3, env=env) as (a, b, c):
+            ...
+    """
+    servers: list[LiveServer] = []
+    try:
+        for _ in range(count):
+            servers.append(_start_server(target, async_mode, env, host, None))
+        for server in servers:
+            wait_until_listening(server, host, server.port, start_timeout)
+        yield servers
+    finally:
+        for server in servers:
+            _stop_server(server)
+
+
+def _start_server(
+    target: str,
+    async_mode: str,
+    env: Mapping[str, str] | None,
+    host: str,
+    port: int | None,
+) -> LiveServer:
     port = port or free_port(host)
     child_env = dict(os.environ)
     child_env["PYTHONPATH"] = os.pathsep.join(
@@ -185,13 +233,12 @@ def live_server(
     ]  # fmt: skip
     log_file = tempfile.NamedTemporaryFile(prefix="sockpub-server-", suffix=".log")
     process = subprocess.Popen(command, env=child_env, stdout=log_file, stderr=subprocess.STDOUT)
-    server = LiveServer(f"http://{host}:{port}", process, log_file)
-    try:
-        wait_until_listening(server, host, port, start_timeout)
-        yield server
-    finally:
-        stop_process(process)
-        log_file.close()
+    return LiveServer(f"http://{host}:{port}", process, log_file)
+
+
+def _stop_server(server: LiveServer) -> None:
+    stop_process(server.process)
+    server.log_file.close()
 
 
 class Watched(Protocol):

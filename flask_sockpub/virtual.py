@@ -17,6 +17,14 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Flask, has_app_context
 
+from .identity import (
+    CHANGED_KEY,
+    IDENTITY_CHANGED_HEADER,
+    SESSION_FOLLOW_HEADER,
+    follow_url,
+    rotated_session,
+    track_session,
+)
 from .sessions import keep_session_cookie, use_socket_session
 from .sockets import SUBSCRIBED_HEADER, Socket, mark_socket_request, subscribed_own_socket
 from .state import app_state
@@ -27,6 +35,7 @@ from .wire.socket_request import (
     MalformedPayload,
     SocketRequest,
     is_legacy,
+    message_method,
     parse_request,
 )
 
@@ -59,7 +68,12 @@ UNACKNOWLEDGED_NOTE = " (no acknowledgement asked: answer dropped)"
 
 
 def replay(
-    server: socketio.Server, event: str, sid: str, *args: Any, acknowledged: bool = True
+    server: socketio.Server,
+    event: str,
+    sid: str,
+    *args: Any,
+    acknowledged: bool = True,
+    legacy: bool | None = None,
 ) -> JWR | str:
     """Replay socket request ``event`` from socket ``sid`` through Flask: the acknowledgement's value.
 
@@ -69,8 +83,11 @@ def replay(
     :param acknowledged: ``False`` when the client sent no acknowledgement id:
         the request is replayed all the same and its access-log line says
         that the answer went nowhere.
+    :param legacy: answer the v0.9 way (the body alone); default: when the
+        payload is a JSON string.
     """
-    legacy = is_legacy(args)
+    if legacy is None:
+        legacy = is_legacy(args)
     connection = server.get_environ(sid)
     if connection is None:  # the socket went away while its event waited
         return error_answer(410, "the socket is no longer connected", legacy)
@@ -80,7 +97,12 @@ def replay(
     started = perf_counter()
     try:
         request = parse_request(
-            event, args, max_payload=state.max_payload, max_url_length=state.max_url_length
+            event,
+            args,
+            max_payload=state.max_payload,
+            max_url_length=state.max_url_length,
+            host=connection.get("HTTP_HOST"),
+            legacy=legacy,
         )
     except BadPayload as exc:
         access_log.info(
@@ -125,12 +147,30 @@ def replay_unacked(server: socketio.Server, sid: str, event: Any = None, *args: 
     return replay(server, event.lower(), sid, *args, acknowledged=False)
 
 
-def answer_unknown(event: str, sid: str | None = None) -> JWR:
-    """Answer an event that is neither a socket request nor handled by the app."""
+def replay_message(server: socketio.Server, sid: str, *args: Any) -> JWR | str:
+    """Replay a v0.9 ``message`` event (a client's ``send()``) as a socket request.
+
+    Sails 0.9 did: an object payload is a GET, a JSON-string payload says its
+    ``method`` (or ``verb``); either is answered the v0.9 way, the body alone.
+    Only called when the app has no ``message`` handler of its own.
+    """
+    try:
+        method = message_method(args)
+    except BadPayload as exc:
+        access_log.info("%s MESSAGE <bad payload> %d %s", sid, exc.status, exc.message)
+        return error_answer(exc.status, exc.message, legacy=True)
+    return replay(server, method, sid, *args, legacy=True)
+
+
+def answer_unknown(event: str, sid: str | None = None, legacy: bool = False) -> JWR | str:
+    """Answer an event that is neither a socket request nor handled by the app.
+
+    :param legacy: the payload came in the v0.9 form: answer with the body alone.
+    """
     known = ", ".join(METHODS)
     message = f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
     access_log.info("%s <unknown event> 400 %s", sid, message)
-    return error_jwr(400, message)
+    return error_answer(400, message, legacy)
 
 
 def dispatch(
@@ -160,6 +200,14 @@ def dispatch(
                 close()
     status, headers = started
     keep_session_cookie(app, interface, connection, headers)
+    if not interface.keeps_session_on_socket:
+        track_session(app, connection, socket.id)
+        rotated = rotated_session(app, environ, connection, headers)
+        url = follow_url(app, *rotated) if rotated is not None else None
+        if url is not None:
+            headers = [*headers, (SESSION_FOLLOW_HEADER, url)]
+    if environ.get(CHANGED_KEY):
+        headers = [*headers, (IDENTITY_CHANGED_HEADER, "1")]
     if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body

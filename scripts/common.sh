@@ -34,13 +34,18 @@ ensure_min_venv() {
   if [ -f "$stamp" ] && [ "$stamp" -nt "$ROOT/setup.cfg" ]; then return 0; fi
   say "creating $MIN_VENV with the minimum declared versions"
   rm -rf "$MIN_VENV"
-  python3 -m venv "$MIN_VENV"
   local pins
   pins=$(sed -n '/^install_requires =/,/^[^ #]/p' "$ROOT/setup.cfg" | sed -n 's/^ *\([A-Za-z0-9_.-]*\)>=\([0-9.]*\) *$/\1==\2/p')
   [ -n "$pins" ] || die "no minimum versions found in setup.cfg's install_requires"
+  # uv (in the test extra) installs in seconds what pip takes a minute for.
   # shellcheck disable=SC2086
-  "$MIN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $pins pytest \
-    || die "could not install the minimum versions: $pins"
+  if [ -x "$VENV/bin/uv" ]; then
+    "$VENV/bin/uv" venv --quiet --python python3 "$MIN_VENV" \
+      && "$VENV/bin/uv" pip install --quiet --python "$MIN_VENV/bin/python" $pins pytest
+  else
+    python3 -m venv "$MIN_VENV" \
+      && "$MIN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check $pins pytest
+  fi || die "could not install the minimum versions: $pins"
   touch "$stamp"
 }
 
@@ -68,8 +73,8 @@ except OSError:
 PYEOF
 }
 
-wait_for_port() {  # wait_for_port PORT NAME
-  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
+wait_for_port() {  # wait_for_port PORT NAME [SECONDS]
+  for _ in $(seq 1 $((${3:-30} * 2))); do port_open "$1" && return 0; sleep 0.5; done
   die "$2 is not answering on 127.0.0.1:$1"
 }
 
@@ -83,12 +88,31 @@ ensure_redis() {
   wait_for_port 6379 Redis
 }
 
+# RabbitMQ, for the cluster tests on AMQP (guest/guest on 127.0.0.1:5672).
+ensure_rabbitmq() {
+  port_open 5672 && return 0
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  say "starting RabbitMQ on 127.0.0.1:5672"
+  as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for_port 5672 RabbitMQ 120  # the Erlang VM takes a while to boot
+}
+
 ensure_postgres() {
   port_open 5432 && return 0
   command -v pg_ctlcluster >/dev/null || apt_install postgresql
   say "starting PostgreSQL on 127.0.0.1:5432"
   as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
   wait_for_port 5432 PostgreSQL
+}
+
+ensure_mariadb() {
+  port_open 3306 && return 0
+  command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server
+  say "starting MariaDB on 127.0.0.1:3306"
+  as_root mkdir -p /run/mysqld
+  as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+  wait_for_port 3306 MariaDB
 }
 
 # Debian's Chromium, which the browser tests drive through Playwright (never a

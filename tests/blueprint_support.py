@@ -9,6 +9,7 @@ test runs over either. Loaded by tests/conftest.py as a pytest plugin.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from flask_sockpub.client import Client
 from flask_sockpub.testing import LiveServer, live_server
 from flask_sockpub.wire.jwr import SocketRequests
 from flask_sockpub.wire.socket_request import FORM_CONTENT_TYPE, query_string
-from tests.databases import postgres_database
+from tests.databases import mariadb_database, postgres_database
 
 
 class HttpCaller(SocketRequests):
@@ -65,22 +66,28 @@ class HttpCaller(SocketRequests):
 Caller = Any  # HttpCaller or Client: the same methods
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mariadb"])
 def blueprint_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('blueprints') / 'app.sqlite'}"
+    with database_url(request.param, tmp_path_factory) as url:
         with live_server(
             "tests.apps.blueprints:create_app", async_mode="gevent", env={"DATABASE_URL": url}
         ) as served:
             yield served
-    else:
+
+
+@contextmanager
+def database_url(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database of ``kind`` (sqlite, postgresql, mariadb) for the blueprint app."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('blueprints') / 'app.sqlite'}"
+    elif kind == "postgresql":
         with postgres_database("sockpub_blueprints") as url:
-            with live_server(
-                "tests.apps.blueprints:create_app", async_mode="gevent", env={"DATABASE_URL": url}
-            ) as served:
-                yield served
+            yield url
+    else:
+        with mariadb_database("sockpub_blueprints") as url:
+            yield url
 
 
 @pytest.fixture

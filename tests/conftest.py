@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what each test needs, so a quick loop can leave it out: ``pytest -m "not browser"``.
 
     ``browser``: Chromium; ``node``: Node.js; ``postgres``: PostgreSQL;
-    ``redis``: Redis. The test command runs them all.
+    ``redis``: Redis; ``amqp``: RabbitMQ. The test command runs them all.
     """
     for item in items:
         path = Path(str(item.fspath))
@@ -38,6 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgres)
         if "redis" in item.nodeid or "redis_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.redis)
+        if "amqp" in item.nodeid:
+            item.add_marker(pytest.mark.amqp)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""Databases of a test run's own: a fresh PostgreSQL database, dropped afterwards.
+"""Databases of a test run's own: a fresh PostgreSQL or MariaDB database, dropped afterwards.
 
 Other engineers' runs share the machine's PostgreSQL (127.0.0.1:5432, trust
-auth), so every run creates a database with a unique name rather than assume
-any database is empty.
+auth) and MariaDB (127.0.0.1:3306, root without a password), so every run
+creates a database with a unique name rather than assume any database is empty.
 """
 
 from __future__ import annotations
@@ -12,13 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
+import pymysql
 from psycopg2 import sql
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
+MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+#: SQLAlchemy's URL scheme per PostgreSQL driver: a plain ``postgresql://`` is
+#: psycopg 3 with SQLAlchemy 2.1, the default users get.
+POSTGRES_SCHEMES = {"psycopg": "postgresql", "psycopg2": "postgresql+psycopg2"}
 
 
 @contextmanager
-def postgres_database(prefix: str = "sockpub_test") -> Iterator[str]:
+def postgres_database(prefix: str = "sockpub_test", driver: str = "psycopg") -> Iterator[str]:
     """Create a uniquely named database, yield its SQLAlchemy URL, drop it on exit.
 
     The database uses the ``C`` locale, so text sorts by code point as it does
@@ -36,10 +41,33 @@ def postgres_database(prefix: str = "sockpub_test") -> Iterator[str]:
                 ).format(sql.Identifier(name))
             )
         try:
-            yield "postgresql+psycopg2://{user}@{host}:{port}/".format(**POSTGRES) + name
+            scheme = POSTGRES_SCHEMES[driver]
+            yield f"{scheme}://{POSTGRES['user']}@{POSTGRES['host']}:{POSTGRES['port']}/{name}"
         finally:
             with admin.cursor() as cursor:
                 drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
                 cursor.execute(drop.format(sql.Identifier(name)))
+    finally:
+        admin.close()
+
+
+@contextmanager
+def mariadb_database(prefix: str = "sockpub_test") -> Iterator[str]:
+    """Create a uniquely named MariaDB database, yield its SQLAlchemy URL, drop it on exit.
+
+    The database keeps the server's default character set and collation
+    (``utf8mb4`` with a case-insensitive collation), as users' databases do:
+    the blueprints must give the same answers there as elsewhere.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = pymysql.connect(**MARIADB, autocommit=True)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        try:
+            yield f"mysql+pymysql://{MARIADB['user']}@{MARIADB['host']}:{MARIADB['port']}/{name}?charset=utf8mb4"
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         admin.close()

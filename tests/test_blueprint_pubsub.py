@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from flask_sockpub.client import Client
+from flask_sockpub.sockets import SUBSCRIBED_HEADER
 from flask_sockpub.testing import Inbox, LiveServer
-from tests.blueprint_support import Caller, make_user, members
+from tests.blueprint_support import Caller, HttpCaller, make_user, members
 
 pytestmark = pytest.mark.usefixtures("fresh_rows")
 
@@ -117,8 +118,6 @@ def test_destroy_leaves_nobody_in_the_instance_room(
 def test_http_requests_publish_the_same_messages_and_subscribe_nothing(
     listener: Client, blueprint_server: LiveServer
 ) -> None:
-    from tests.blueprint_support import HttpCaller
-
     http = HttpCaller(blueprint_server.url)
     heard = Inbox(listener)
     listener.get("/user")
@@ -130,6 +129,35 @@ def test_http_requests_publish_the_same_messages_and_subscribe_nothing(
     heard.wait(3)
     assert verbs(heard) == [("create", user["id"]), ("update", user["id"]), ("destroy", user["id"])]
     assert members(blueprint_server, "user", "class") == [listener.sid]
+
+
+def test_an_update_that_changes_nothing_publishes_nothing(caller: Caller, listener: Client) -> None:
+    user = make_user(caller, age=30)
+    heard = Inbox(listener)
+    listener.get(f"/user/{user['id']}")
+    for body in ({}, {"name": user["name"], "age": 30}, user):
+        unchanged = caller.put(f"/user/{user['id']}", body)
+        assert (unchanged.status_code, unchanged.body) == (200, user)
+    changed = caller.patch(f"/user/{user['id']}", {"age": 31}).body
+    # Per room, messages arrive in publish order: a no-op's update would come first.
+    assert [item.data for item in heard.wait(1)] == [
+        {"model": "user", "verb": "update", "id": user["id"], "data": changed}
+    ]
+
+
+def test_head_answers_like_get_and_subscribes_nothing(
+    caller: Caller, blueprint_server: LiveServer
+) -> None:
+    user = make_user(HttpCaller(blueprint_server.url))
+    for path in ("/user", f"/user/{user['id']}"):
+        answer = caller.request("HEAD", path)
+        assert answer.status_code == 200 and not answer.body
+        assert SUBSCRIBED_HEADER not in answer.headers
+    assert answer.headers["Content-Type"] == "application/json"
+    assert caller.request("HEAD", "/user").headers["X-Total-Count"] == "1"
+    if isinstance(caller, Client):
+        assert caller.sid not in members(blueprint_server, "user", "class")
+        assert caller.sid not in members(blueprint_server, "user", user["id"])
 
 
 def test_authorize_decides_which_rows_a_socket_subscribes_to(

@@ -104,6 +104,56 @@ def test_form_encoded_bodies_are_accepted(caller: Caller) -> None:
     assert created.status_code == 201 and created.body["age"] == 12
 
 
+def test_a_record_sent_back_as_received_updates_it(caller: Caller) -> None:
+    # A front end GETs a record, edits a field and PUTs the whole object back.
+    user = caller.get(f"/user/{make_user(caller, email='a@example.com')['id']}").body
+    put = caller.put(f"/user/{user['id']}", {**user, "name": "Amanda"})
+    assert put.status_code == 200 and put.body == {**user, "name": "Amanda"}
+    tag = caller.post("/tag", {"label": "urgent", "color": "red"}).body
+    assert caller.put("/tag/urgent", {**tag, "color": "blue"}).body == {**tag, "color": "blue"}
+    # A value that differs from the stored one is still refused, naming the field.
+    moved = caller.put(f"/user/{user['id']}", {**user, "id": user["id"] + 1})
+    assert moved.status_code == 400
+    assert moved.body["fields"] == {"id": "the primary key cannot be set"}
+    backdated = caller.put(f"/user/{user['id']}", {**user, "created": "2001-01-01T00:00:00"})
+    assert backdated.status_code == 400 and backdated.body["fields"] == {"created": "read-only"}
+
+
+def test_location_is_percent_encoded_and_keys_no_url_can_reach_are_refused(
+    caller: Caller, blueprint_server: LiveServer
+) -> None:
+    created = caller.post("/tag", {"label": "a b?c#d%", "color": "red"})
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    assert location == f"{blueprint_server.url}/tag/a%20b%3Fc%23d%25"
+    assert caller.get(location[len(blueprint_server.url) :]).body == created.body
+    refused = caller.post("/tag", {"label": "a/b", "color": "red"})
+    assert refused.status_code == 400
+    assert refused.body["fields"] == {"label": "may not contain '/': no URL could reach the record"}
+    assert caller.post("/tag", {"label": "..", "color": "red"}).body["fields"] == {
+        "label": "'..' cannot name a record in a URL"
+    }
+    assert count(blueprint_server, "tag") == 1
+
+
+def test_routing_errors_under_the_prefix_answer_json(caller: Caller) -> None:
+    user = make_user(caller)
+    refused = caller.post(f"/user/{user['id']}", {"name": "x"})
+    assert refused.status_code == 405 and "not allowed" in refused.body["error"]
+    assert {"GET", "PUT", "PATCH", "DELETE"} <= set(refused.headers["Allow"].split(", "))
+    rejected = caller.get("/user/not-a-number")  # the int converter refuses it
+    assert rejected.status_code == 404 and "not found" in rejected.body["error"]
+    deeper = caller.get(f"/user/{user['id']}/friends")
+    assert deeper.status_code == 404 and "not found" in deeper.body["error"]
+
+
+def test_routing_errors_outside_every_prefix_keep_flasks_own_pages(
+    blueprint_server: LiveServer,
+) -> None:
+    answer = requests.get(f"{blueprint_server.url}/username/1", timeout=10)
+    assert answer.status_code == 404 and answer.headers["Content-Type"].startswith("text/html")
+
+
 # Errors: 400 naming each field, 409 for unique clashes, nothing written
 
 

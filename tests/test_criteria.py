@@ -35,12 +35,12 @@ from tests.criteria_data import (
     people,
     sorted_ids,
 )
-from tests.databases import postgres_database
+from tests.databases import mariadb_database, postgres_database
 
 ALL = [row["id"] for row in ROWS]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite", "postgresql", "mariadb"])
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
@@ -48,7 +48,11 @@ def engine(
     if request.param == "sqlite":
         url_context: Any = _sqlite_url(tmp_path_factory)
     else:
-        url_context = postgres_database("sockpub_criteria")
+        url_context = (
+            postgres_database("sockpub_criteria")
+            if request.param == "postgresql"
+            else mariadb_database("sockpub_criteria")
+        )
     with url_context as url:
         engine = create_engine(url)
         register_sqlite_lower(engine)

@@ -76,9 +76,10 @@ CASES = [
     Case("missing url", 400, "the payload has no url", args=({"method": "GET"},)),
     Case("url is a number", 400, "url must be a string, not a number", args=url(7)),
     Case(
-        "url is absolute",
+        "url is absolute, to another host",
         400,
-        NOT_A_PATH + "'http://evil.example/echo'",
+        "url must be a path on this server starting with '/', like '/user', or an absolute URL "
+        "naming this server, not 'http://evil.example/echo'",
         args=url("http://evil.example/echo"),
     ),
     Case(

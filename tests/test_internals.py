@@ -10,12 +10,17 @@ declares (``scripts/test-min-versions``).
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import flask_socketio
 import pytest
+import socketio
+import socketio.manager
 import sqlalchemy as sa
-from flask import Flask
+from flask import Blueprint, Flask, abort, g
+from socketio.pubsub_manager import PubSubManager
 
 from flask_sockpub import SockPub, internals, listen
 from flask_sockpub.rooms.names import NAMESPACE
@@ -181,3 +186,171 @@ def test_engine_io_sockets_close_as_a_lost_transport_without_the_close_packet() 
     assert queued == [None]  # the writer's end, and no packet.CLOSE before it
     assert packet.CLOSE not in [getattr(item, "packet_type", None) for item in queued]
     assert server.reason.SERVER_DISCONNECT
+
+
+# python-socketio's message queue: what internals.QueueHooks relies on
+
+
+class LoopbackBackend(PubSubManager):
+    """A queue without a server: what is published is kept; ``_listen`` yields what it is fed."""
+
+    def __init__(self) -> None:
+        super().__init__(channel="internals-test")
+        self.published: list[dict[str, Any]] = []
+        self.incoming: list[Any] = []
+
+    def _publish(self, data: Any) -> None:
+        self.published.append(data)
+
+    def _listen(self) -> Iterator[Any]:
+        yield from self.incoming
+
+
+class LoopbackQueue(internals.QueueHooks, LoopbackBackend):
+    pass
+
+
+@pytest.fixture
+def delivered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Every emit python-socketio's manager applies to this process's sockets."""
+    calls: list[tuple[Any, ...]] = []
+
+    def spy(
+        self: Any, event: str, data: Any, namespace: str, room: Any = None, **kwargs: Any
+    ) -> None:
+        calls.append((event, data, namespace, room))
+
+    monkeypatch.setattr(socketio.manager.Manager, "emit", spy)
+    return calls
+
+
+def test_an_own_emit_is_published_and_applied_when_the_queue_delivers_it(
+    delivered: list[tuple[Any, ...]],
+) -> None:
+    queue = LoopbackQueue()
+    socketio.Server(client_manager=queue, async_mode="threading")
+    queue.emit("news", {"n": 1}, namespace="/", room="lobby")
+    [message] = queue.published
+    assert message["method"] == "emit" and message["host_id"] == queue.host_id
+    assert delivered == []  # not at once: python-socketio's emit went through _handle_emit
+    queue.incoming = [json.dumps(message)]
+    queue._thread()  # returns when _listen is exhausted
+    assert delivered == [("news", {"n": 1}, "/", "lobby")]
+
+
+def emitted_elsewhere(event: str, data: Any, room: str | None) -> dict[str, Any]:
+    """The message another process's manager publishes for an emit."""
+    elsewhere = LoopbackQueue()
+    elsewhere.emit(event, data, namespace="/", room=room)
+    [message] = elsewhere.published
+    return message
+
+
+def test_another_process_emit_reaches_python_socketio_decoded_once(
+    delivered: list[tuple[Any, ...]],
+) -> None:
+    queue = LoopbackQueue()
+    socketio.Server(client_manager=queue, async_mode="threading")
+    other = emitted_elsewhere("news", {"n": 2}, "lobby")
+    queue.incoming = [json.dumps(other).encode(), other]  # Redis gives bytes, kombu may give dicts
+    queue._thread()
+    assert delivered == [("news", {"n": 2}, "/", "lobby")] * 2
+
+
+def test_messages_taken_by_the_hook_never_reach_python_socketio(
+    delivered: list[tuple[Any, ...]],
+) -> None:
+    queue = LoopbackQueue()
+    socketio.Server(client_manager=queue, async_mode="threading")
+    taken: list[dict[str, Any]] = []
+    queue.take_message = lambda message: (
+        message.get("method") == "ours" and not taken.append(message)
+    )
+    ours = {"method": "ours", "host_id": "another process"}
+    emit = emitted_elsewhere("news", 1, None)
+    queue.incoming = [json.dumps(ours), "not json", json.dumps(emit)]
+    queue._thread()
+    assert taken == [ours]
+    assert delivered == [("news", 1, "/", None)]
+
+
+def test_publishing_goes_through_publish() -> None:
+    queue = LoopbackQueue()
+    internals.publish_on_queue(queue, {"method": "ours"})
+    assert queue.published == [{"method": "ours"}]
+    assert isinstance(queue.host_id, str) and queue.host_id
+
+
+def test_the_listener_starts_before_the_first_connection() -> None:
+    queue = LoopbackQueue()
+    server = socketio.Server(client_manager=queue, async_mode="threading")
+    assert server.manager_initialized is False
+    started: list[bool] = []
+    queue.initialize = lambda: started.append(True)  # type: ignore[method-assign]
+    internals.start_queue_listener(server)
+    internals.start_queue_listener(server)
+    assert server.manager_initialized is True
+    assert started == [True]
+
+
+def test_flask_checks_a_blueprints_setup_through_check_setup_finished() -> None:
+    checked: list[str] = []
+
+    class Watched(Blueprint):
+        def _check_setup_finished(self, f_name: str) -> None:
+            checked.append(f_name)
+
+    watched = Watched("watched", __name__)
+    watched.before_request(lambda: None)
+    watched.register_error_handler(404, lambda error: ("gone", 404))
+    watched.add_url_rule("/x", "x", lambda: "x")
+    assert checked[:3] == ["before_request", "register_error_handler", "add_url_rule"]
+    app = Flask(__name__)
+    app.register_blueprint(watched)
+    # Registration copies the blueprint's hooks into the app's per-blueprint registries.
+    assert app.before_request_funcs["watched"] == watched.before_request_funcs[None]
+    assert app.before_request_funcs["watched"] is not watched.before_request_funcs[None]
+    assert app.error_handler_spec["watched"][404] == watched.error_handler_spec[None][404]
+    assert not app._got_first_request
+    assert app.test_client().get("/x").status_code == 200
+    assert app._got_first_request
+
+
+def test_a_late_setup_blueprint_takes_hooks_after_registration_until_the_app_serves() -> None:
+    blueprint = internals.LateSetupBlueprint("late", __name__, url_prefix="/late")
+    blueprint.add_url_rule("/", "index", lambda: {"index": g.get("marked")})
+    app = Flask(__name__)
+    app.register_blueprint(blueprint)
+
+    @blueprint.before_request
+    def mark() -> None:
+        g.marked = True
+
+    @blueprint.after_request
+    def tag(response: Any) -> Any:
+        response.headers["X-Late"] = "yes"
+        return response
+
+    @blueprint.get("/teapot")
+    def teapot() -> Any:
+        abort(418)
+
+    @blueprint.errorhandler(418)
+    def short_and_stout(error: Any) -> Any:
+        return {"teapot": True}, 418
+
+    @blueprint.before_app_request
+    def everywhere() -> None:
+        g.everywhere = True
+
+    @app.get("/elsewhere")
+    def elsewhere() -> Any:
+        return {"everywhere": g.get("everywhere"), "marked": g.get("marked")}
+
+    client = app.test_client()
+    index = client.get("/late/")
+    assert (index.get_json(), index.headers["X-Late"]) == ({"index": True}, "yes")
+    assert client.get("/late/teapot").get_json() == {"teapot": True}
+    assert client.get("/elsewhere").get_json() == {"everywhere": True, "marked": None}
+    with pytest.raises(AssertionError, match="has already handled a request"):
+        blueprint.after_request(tag)

@@ -413,6 +413,28 @@ def test_publish_to_no_instances_sends_nothing(served: Served, sockets: Any, inb
         assert settled(socket, inbox) == []
 
 
+def test_publish_to_none_sends_to_the_class_room_over_sockets_and_http(
+    served: Served, sockets: Any, inboxes: Any
+) -> None:
+    first, second, third = sockets
+    first.post("/user/subscribe")
+    second.post("/user/subscribe/ids", {"ids": [7]})
+    # Sails' Model.publish(null, message): the class room, from a socket request...
+    assert third.post("/user/publish", {"ids": None, "message": {"n": 1}}).status_code == 200
+    # ...and from an HTTP request.
+    request = urllib.request.Request(
+        f"{served.server.url}/user/publish",
+        data=b'{"ids": null, "message": {"n": 2}}',
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 200
+    assert inboxes[0].wait(2) == [served.custom("user", {"n": 1}), served.custom("user", {"n": 2})]
+    assert settled(second, inboxes[1]) == []
+    assert settled(third, inboxes[2]) == []
+
+
 def test_room_names_the_class_room_and_instance_rooms(served: Served, sockets: Any) -> None:
     first, _, _ = sockets
     assert first.get("/user/room").body == {"room": "sockpub:model:user"}

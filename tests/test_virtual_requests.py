@@ -6,9 +6,14 @@ server with the python-socketio client.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask import Flask
+from flask_socketio import Namespace
 from werkzeug.exceptions import Forbidden, InternalServerError
+
+from flask_sockpub import SockPub
 
 
 def test_before_request_puts_a_value_in_g_that_reaches_the_view(socket: Any) -> None:
@@ -95,6 +100,76 @@ def test_payload_headers_reach_the_view_but_cannot_replace_origin_cookie_host(so
 def test_v09_string_payload_is_answered_with_the_body_alone(socket: Any) -> None:
     answer = socket.emit("get", '{"url": "/echo", "data": {"message": "legacy"}}')
     assert answer == '{"message":"legacy","success":true}'
+
+
+def test_v09_string_form_takes_params_and_gets_its_errors_as_body_text(socket: Any) -> None:
+    answer = socket.emit("get", '{"url": "/echo", "params": {"message": "params"}}')
+    assert answer == '{"message":"params","success":true}'
+    unknown = socket.emit("subscribe", '{"url": "/echo"}')
+    assert isinstance(unknown, str) and "unknown event 'subscribe'" in json.loads(unknown)["error"]
+
+
+def test_v09_message_event_is_a_request_answered_with_the_body_alone(socket: Any) -> None:
+    # A client's send(): an object payload is a GET, a JSON string says its method or verb.
+    sent = socket.emit("message", {"url": "/echo", "data": {"message": "sent"}})
+    assert sent == '{"message":"sent","success":true}'
+    posted = socket.emit("message", '{"url": "/json", "verb": "post", "params": {"name": "n"}}')
+    assert json.loads(posted) == {"json": {"name": "n"}, "param": "n"}
+    put = socket.emit("message", '{"url": "/json", "method": "PUT", "data": [1]}')
+    assert json.loads(put)["json"] == [1]
+    refused = socket.emit("message", '{"url": "/json", "verb": "fetch"}')
+    assert "'fetch' is not one of get, post" in json.loads(refused)["error"]
+
+
+def test_an_absolute_url_naming_the_sockets_own_host_is_a_request_to_this_app(
+    socket: Any,
+) -> None:
+    host = socket.get("/headers").body["host"]
+    answer = socket.get(f"http://{host}/echo?message=absolute")
+    assert (answer.status_code, answer.body["message"]) == (200, "absolute")
+    elsewhere = socket.get("http://elsewhere.example/echo")
+    assert elsewhere.status_code == 400 and "must be a path on this server" in elsewhere.error
+
+
+def test_an_apps_own_message_handler_keeps_the_message_event() -> None:
+    app = Flask(__name__)
+    sockpub = SockPub(app)
+
+    @sockpub.socketio.on("message")
+    def own(data: Any) -> str:
+        return f"own handler: {data['url']}"
+
+    client = sockpub.test_client(app)
+    assert client.emit("message", {"url": "/echo"}) == "own handler: /echo"
+    client.disconnect()
+
+
+def test_an_apps_catch_all_handler_keeps_the_message_event() -> None:
+    app = Flask(__name__)
+    sockpub = SockPub(app)
+
+    @sockpub.socketio.on("*")
+    def every(event: str, data: Any) -> str:
+        return f"catch-all: {event}"
+
+    client = sockpub.test_client(app)
+    assert client.emit("message", {"url": "/echo"}) == "catch-all: message"
+    client.disconnect()
+
+
+def test_an_apps_own_namespace_keeps_the_message_event() -> None:
+    app = Flask(__name__)
+    sockpub = SockPub(app)
+
+    class Chat(Namespace):
+        def on_message(self, data: Any) -> str:
+            return f"namespace: {data}"
+
+    sockpub.socketio.on_namespace(Chat("/"))
+    client = sockpub.test_client(app)
+    assert client.emit("message", "hello") == "namespace: hello"
+    assert client.get("/no-such-page").status_code == 404
+    client.disconnect()
 
 
 def test_current_socket_id_is_the_requesting_socket(socket: Any) -> None:

@@ -3,7 +3,9 @@
 A create or update body (JSON or form-encoded) may only carry writable columns:
 an unknown, hidden, read-only or primary-key field, a value of the wrong type,
 a null in a non-null column, text longer than its column, or (on create) a
-missing required column is an error naming the field. Constraint violations
+missing required column or a key no URL can reach (one containing ``/``) is an
+error naming the field. An update may carry the primary key and read-only
+fields with their stored values (ignored), as a GET answered them. Constraint violations
 the database reports on flush are named the same way (409 for a unique clash).
 """
 
@@ -12,12 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from ..model import primary_key_of
+from ..model import hidden_of, primary_key_of
 from .coerce import coerce, column_kind
 from .errors import FieldErrors
 
@@ -32,7 +34,9 @@ class InvalidBody(FieldErrors):
 class Columns:
     """What clients may see and write of one model, worked out once per blueprint.
 
-    :param hidden: attributes never serialised, filtered, sorted or written.
+    :param hidden: attributes never serialised, filtered, sorted or written
+        (the model's own ``__sockpub_hidden__``, and those of its blueprints
+        made before, are added).
     :param read_only: attributes shown but never written.
     """
 
@@ -54,6 +58,10 @@ class Columns:
         unknown = sorted((hidden | read_only) - columns.keys())
         if unknown:
             raise ValueError(f"{model.__name__} has no column attributes {', '.join(unknown)}")
+        # Hidden for the model (its declaration, blueprints made before) is
+        # hidden here too; the declaration may also name what only its
+        # serialiser makes.
+        hidden |= hidden_of(model) & columns.keys()
         if primary_key in hidden:
             raise ValueError(
                 f"{model.__name__}.{primary_key} is the primary key: it cannot be hidden"
@@ -82,9 +90,14 @@ class Columns:
         )
         return not generated
 
-    def checked_values(self, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    def checked_values(
+        self, body: Mapping[str, Any], *, creating: bool, stored: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The body's values converted for their columns.
 
+        :param stored: on update, the record as clients see it. The primary key
+            and read-only attributes may then carry their stored value, which is
+            ignored: a client can send a record back as it received it.
         :raises InvalidBody: naming every field that is wrong.
         """
         errors: dict[str, str] = {}
@@ -96,6 +109,11 @@ class Columns:
                     values[name] = self._converted(name, value)
                 except ValueError as exc:
                     reason = str(exc)
+                else:
+                    if creating and name == self.primary_key:
+                        reason = _unreachable_key(values[name])
+            elif stored is not None and self._unchanged(name, value, stored):
+                continue  # the primary key or a read-only value, sent back as it is
             if reason is not None:
                 errors[str(name)[:100]] = reason
         if creating:
@@ -114,6 +132,20 @@ class Columns:
         if name in self.read_only:
             return "read-only"
         return None
+
+    def _unchanged(self, name: str, value: Any, stored: Mapping[str, Any]) -> bool:
+        """Whether a client's ``value`` for a shown attribute is the one ``stored`` (as serialised)."""
+        if name not in stored or name in self.hidden:
+            return False
+        current = stored[name]
+        if isinstance(value, bool) != isinstance(current, bool):
+            return False  # True == 1 in Python, not for the client
+        if value == current:
+            return True
+        try:  # "7" from a form is 7; an ISO text is the datetime it names
+            return bool(self._converted(name, value) == self._converted(name, current))
+        except ValueError:
+            return False
 
     def _converted(self, name: str, value: Any) -> Any:
         column = self.columns[name]
@@ -147,12 +179,17 @@ class Columns:
 
     def database_refusal(self, error: DBAPIError) -> InvalidBody:
         """What a constraint violation or data error reported on flush means for the client."""
+        code = sqlstate(error.orig)
+        errno = mysql_errno(error.orig)
         text = str(error.orig)
-        code = getattr(error.orig, "pgcode", None)
         reason, status = "refused by the database", 400
-        for pg_code, sqlite_text, meaning, meaning_status in _REFUSALS:
-            if code == pg_code or sqlite_text in text:
-                reason, status = meaning, meaning_status
+        for refusal in _REFUSALS:
+            if (
+                code == refusal.sqlstate
+                or errno in refusal.mysql_errnos
+                or refusal.sqlite_text in text
+            ):
+                reason, status = refusal.meaning, refusal.status
                 break
         fields = {name: reason for name in self._fields_named_in(error)}
         if fields:
@@ -164,13 +201,17 @@ class Columns:
         by_column_name = {column.name: key for key, column in self.columns.items()}
         diag = getattr(error.orig, "diag", None)
         names: list[str] = []
-        if diag is not None:
+        if diag is not None:  # PostgreSQL: psycopg 3 and psycopg2
             if getattr(diag, "column_name", None):
                 names.append(diag.column_name)
             detail = getattr(diag, "message_detail", None) or ""
             match = _PG_KEY.search(detail)
             if match:
                 names.extend(part.strip() for part in match.group(1).split(","))
+        elif mysql_errno(error.orig) is not None:  # MariaDB and MySQL
+            match = _MYSQL_NAMES.search(str(error.orig))
+            if match:
+                names.append(match.group(1))
         else:
             match = _SQLITE_COLUMNS.search(str(error.orig))
             if match:
@@ -182,13 +223,72 @@ class Columns:
         ]
 
 
-#: (PostgreSQL SQLSTATE, SQLite message, what it means for the client, status)
+def sqlstate(error: BaseException | None) -> str | None:
+    """The SQLSTATE of a PostgreSQL driver's error: psycopg 3, psycopg2, pg8000, asyncpg."""
+    for attribute in ("sqlstate", "pgcode"):  # psycopg 3 and asyncpg; psycopg2
+        code = getattr(error, attribute, None)
+        if isinstance(code, str):
+            return code
+    args: tuple[Any, ...] = getattr(error, "args", ())
+    if args and isinstance(args[0], dict):  # pg8000: the server's error fields
+        code = args[0].get("C")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def mysql_errno(error: BaseException | None) -> int | None:
+    """The error number of a MySQL or MariaDB driver's error (PyMySQL, mysqlclient), if any."""
+    args: tuple[Any, ...] = getattr(error, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        return args[0]
+    return None
+
+
+class _Refusal(NamedTuple):
+    sqlstate: str
+    mysql_errnos: frozenset[int]
+    sqlite_text: str
+    meaning: str
+    status: int
+
+
 _REFUSALS = (
-    ("23505", "UNIQUE constraint failed", "already taken", 409),
-    ("23502", "NOT NULL constraint failed", "may not be null", 400),
-    ("23503", "FOREIGN KEY constraint failed", "refers to a row that does not exist", 400),
-    ("23514", "CHECK constraint failed", "refused by a check constraint", 400),
-    ("22001", "value too long", "too long for its column", 400),
+    _Refusal("23505", frozenset({1062, 1586}), "UNIQUE constraint failed", "already taken", 409),
+    _Refusal(
+        "23502", frozenset({1048, 1364}), "NOT NULL constraint failed", "may not be null", 400
+    ),
+    _Refusal(
+        "23503",
+        frozenset({1216, 1452}),
+        "FOREIGN KEY constraint failed",
+        "refers to a row that does not exist",
+        400,
+    ),
+    _Refusal(
+        "23514",
+        frozenset({3819, 4025}),
+        "CHECK constraint failed",
+        "refused by a check constraint",
+        400,
+    ),
+    _Refusal("22001", frozenset({1406}), "value too long", "too long for its column", 400),
 )
+#: Keys no URL of a blueprint can reach: routing never matches them as ``<id>``.
+_UNREACHABLE_KEYS = frozenset({"", ".", ".."})
+
+
+def _unreachable_key(key: Any) -> str | None:
+    """Why a primary key given on create could not appear in a record's URL, or ``None``."""
+    if not isinstance(key, str):
+        return None
+    if "/" in key:
+        return "may not contain '/': no URL could reach the record"
+    if key in _UNREACHABLE_KEYS:
+        return f"{key!r} cannot name a record in a URL"
+    return None
+
+
 _PG_KEY = re.compile(r"Key \((.+?)\)=")
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$")
+#: "Duplicate entry 'x' for key 'name'", "Column 'name' cannot be null", ...
+_MYSQL_NAMES = re.compile(r"(?:for key|[Cc]olumn) '(?:[^'.]+\.)?([^'.]+)'")

@@ -29,6 +29,7 @@ from ..internals import has_limit_or_offset
 from ..model import primary_key_of
 from .coerce import ORDERED_KINDS, TEXT, coerce, column_kind
 from .errors import FieldErrors
+from .portable import ExactText, SortKey
 from .textmatch import check_like_pattern, matches
 
 if TYPE_CHECKING:
@@ -189,7 +190,10 @@ class ListCriteria:
         self.fields: dict[str, _Field] = {}
         for name in names:
             type_ = columns[name].columns[0].type
-            self.fields[name] = _Field(getattr(model, name), column_kind(type_), type_)
+            kind = column_kind(type_)
+            raw = getattr(model, name)
+            compared = ExactText(raw) if kind == TEXT else raw
+            self.fields[name] = _Field(compared, kind, type_, raw)
         #: The primary key's attribute name, and its column: the last sort key.
         self.primary_key: tuple[str, ColumnElement[Any]] = (key, getattr(model, key))
         self.page_size, self.max_limit = page_size, max_limit
@@ -287,7 +291,7 @@ class ListCriteria:
             return self._membership(name, op == "in", operand)
         if op in _TEXT_OPERATORS:
             return self._text_match(name, op, operand)
-        column, kind, _ = self.fields[name]
+        column, kind, *_ = self.fields[name]
         if operand is None:
             if op in ("=", "!="):
                 return column.is_(None) if op == "=" else column.is_not(None)
@@ -316,7 +320,7 @@ class ListCriteria:
         return or_(column.is_(None), column.not_in(values))
 
     def _text_match(self, name: str, op: str, operand: object) -> ColumnElement[bool]:
-        column, kind, _ = self.fields[name]
+        _, kind, _, column = self.fields[name]
         if kind != TEXT:
             raise _Invalid(name, f"{op} applies to text fields only")
         if not isinstance(operand, str):
@@ -338,7 +342,7 @@ class ListCriteria:
         # Hidden and nonexistent columns get the same answer: neither is admitted to exist.
         if name not in self.fields:
             raise _Invalid(name, f"no such field can be {used}")
-        column, kind, _ = self.fields[name]
+        column, kind, *_ = self.fields[name]
         if kind is None:
             raise _Invalid(name, f"this field cannot be {used}")
         return column, kind
@@ -364,17 +368,17 @@ class ListCriteria:
             if name in seen:
                 raise _Invalid("sort", f"{name} is sorted on twice")
             seen.add(name)
-            # NULLs first going up, last going down, on every database (SQLite's
-            # default; PostgreSQL's own is the reverse).
-            order = column.desc().nulls_last() if descending else column.asc().nulls_first()
-            order_by.append(order)
+            order_by.append(SortKey(column, descending))
         return order_by, seen
 
 
 class _Field(NamedTuple):
+    #: What comparisons and sorting use: text compared by code point everywhere.
     column: ColumnElement[Any]
     kind: str | None
     type: TypeEngine[Any]
+    #: The column itself, for case-insensitive matching.
+    raw: ColumnElement[Any]
 
 
 class _Invalid(Exception):

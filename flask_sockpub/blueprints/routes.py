@@ -23,13 +23,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Blueprint
+from flask import Blueprint, Flask
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
 from ..errors import json_error
+from ..internals import LateSetupBlueprint
+from ..model import hide
 from ..rooms.model_rooms import model_rooms
 from ..serialize import SERIALIZE_HOOK
 from ..sockets import Socket
+from ..state import app_state, has_state
 from .coerce import column_kind
 from .columns import Columns
 from .criteria import DEFAULT_MAX_LIMIT, DEFAULT_PAGE_SIZE, ListCriteria
@@ -72,6 +76,14 @@ def crud_blueprint(
     columns = Columns.of(model, hidden=hidden, read_only=read_only)
     _refuse_binary_columns(columns)
     rooms = model_rooms(model)
+    blueprint_name = name or f"sockpub_{rooms.identity}".replace(".", "_")
+    # Hidden by one blueprint, hidden in every message about the model; its
+    # authorize guards what publish_create and introduce give the sockets it admitted.
+    hide(model, blueprint_name, columns.hidden)
+    if authorize is None:
+        rooms.authorizers.pop(blueprint_name, None)
+    else:
+        rooms.add_authorizer(blueprint_name, authorize)
     views = CrudViews(
         db,
         columns,
@@ -81,8 +93,8 @@ def crud_blueprint(
         authorize=authorize,
         mirror=mirror,
     )
-    blueprint = Blueprint(
-        name or f"sockpub_{rooms.identity}".replace(".", "_"),
+    blueprint = LateSetupBlueprint(
+        blueprint_name,
         model.__module__,
         url_prefix=f"/{rooms.identity}" if url_prefix is None else url_prefix,
     )
@@ -111,7 +123,16 @@ def crud_blueprint(
                 )
     blueprint.register_error_handler(HTTPException, json_error)
     blueprint.register_error_handler(FieldErrors, field_errors)
+    blueprint.record(_answer_routing_errors_as_json)
     return blueprint
+
+
+def _answer_routing_errors_as_json(state: BlueprintSetupState) -> None:
+    # A 404 or 405 from routing happens before the blueprint's handlers apply:
+    # the app-wide handler answers it as JSON under this prefix.
+    app = state.app
+    if isinstance(app, Flask) and has_state(app):
+        app_state(app).json_error_prefixes.append(state.url_prefix or "/")
 
 
 def _decorating(

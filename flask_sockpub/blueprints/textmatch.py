@@ -35,6 +35,8 @@ from sqlalchemy.sql.functions import FunctionElement
 SQLITE_LOWER = "sockpub_lower"
 #: The PostgreSQL collation whose ``lower()`` is Unicode's, independent of the locale.
 POSTGRESQL_COLLATION = "und-x-icu"
+#: The MariaDB collation whose ``lower()`` is Unicode's (MariaDB 10.10 and later).
+MARIADB_COLLATION = "utf8mb4_uca1400_ai_ci"
 #: The escape character of every pattern built here (and of ``like`` patterns clients send).
 ESCAPE = "\\"
 
@@ -94,6 +96,28 @@ def _lower_elsewhere(element: UnicodeLower, compiler: SQLCompiler, **kw: Any) ->
 @compiles(UnicodeLower, "postgresql")
 def _lower_postgresql(element: UnicodeLower, compiler: SQLCompiler, **kw: Any) -> str:
     return f'lower(({compiler.process(element.clauses, **kw)}) COLLATE "{POSTGRESQL_COLLATION}")'
+
+
+@compiles(UnicodeLower, "mysql")
+@compiles(UnicodeLower, "mariadb")
+def _lower_mariadb(element: UnicodeLower, compiler: SQLCompiler, **kw: Any) -> str:
+    text = compiler.process(element.clauses, **kw)
+    if not getattr(compiler.dialect, "is_mariadb", False):
+        return f"lower({text})"  # MySQL: its own lower(), not promised identical
+    # Unicode 14's case mapping (MariaDB 10.10+), 1:1: U+0130, which Python
+    # lowers to two code points, and a word-final capital sigma, which Python
+    # lowers to final sigma, are replaced first. Then a binary collation, so
+    # that LIKE compares the lowered texts exactly (accents included).
+    unified = (
+        f"regexp_replace(replace(convert(({text}) using utf8mb4), '\u0130', 'i\u0307'), "
+        f"'{_MARIADB_FINAL_SIGMA}', '\u03c2')"
+    )
+    return f"(lower({unified} collate {MARIADB_COLLATION}) collate utf8mb4_bin)"
+
+
+#: A capital sigma after a cased letter and not before one (Python's Final_Sigma,
+#: less case-ignorable characters before it), as a MariaDB string literal's text.
+_MARIADB_FINAL_SIGMA = r"(?<=[\\p{Ll}\\p{Lu}\\p{Lt}])Σ(?![\\p{Mn}\\p{Me}]*[\\p{Ll}\\p{Lu}\\p{Lt}])"
 
 
 @compiles(UnicodeLower, "sqlite")

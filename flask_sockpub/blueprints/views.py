@@ -1,18 +1,21 @@
 """The view functions of a CRUD blueprint: list, get, create, update, destroy.
 
-Over a socket, list and get subscribe the requesting socket to what it read;
-create, update and destroy publish to everybody subscribed, over HTTP too.
+Over a socket, list and get subscribe the requesting socket to what it read
+(``HEAD`` subscribes nothing); create, update and destroy publish to everybody
+subscribed, over HTTP too (an update that changes nothing publishes nothing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Response, abort, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
+from ..rooms.authorization import allows
 from ..rooms.model_rooms import ModelRooms
 from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
@@ -56,11 +59,11 @@ class CrudViews:
         session = self.db.session
         rows = session.scalars(listing.apply(base)).all()
         total = session.scalar(listing.count(base))
-        socket = find_current_socket()
+        socket = self.reader()
         if socket is not None:
             # A scoped list stays out of the class room: that room hears every create.
-            if self.query is None and self.allowed(socket, None):
-                self.rooms.subscribe(socket)
+            if self.query is None:
+                self.rooms.subscribe_authorized(socket, self.authorize)
             self.rooms.subscribe(socket, [row for row in rows if self.allowed(socket, row)])
         response = jsonify([self.record(row) for row in rows])
         response.headers["X-Total-Count"] = str(total)
@@ -69,7 +72,7 @@ class CrudViews:
     def get(self, id: Any) -> dict[str, Any]:
         """``GET /user/<id>``: one record; the socket joins its room."""
         row = self.find(id)
-        socket = find_current_socket()
+        socket = self.reader()
         if socket is not None and self.allowed(socket, row):
             self.rooms.subscribe(socket, row)
         return self.record(row)
@@ -88,20 +91,27 @@ class CrudViews:
         socket = find_current_socket()
         if socket is not None and self.allowed(socket, row):
             self.rooms.subscribe(socket, key)
-        return record, 201, {"Location": f"{request.base_url.rstrip('/')}/{key}"}
+        location = f"{request.base_url.rstrip('/')}/{quote(str(key), safe='')}"
+        return record, 201, {"Location": location}
 
     def update(self, id: Any, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """``PUT``/``PATCH /user/<id>``: the changed record, announced to its room."""
+        """``PUT``/``PATCH /user/<id>``: the changed record, announced to its room.
+
+        An update that changes nothing answers the record and announces nothing.
+        """
         row = self.find(id)
-        values = self.columns.checked_values(self.body() if body is None else body, creating=False)
         previous = self.record(row)
+        values = self.columns.checked_values(
+            self.body() if body is None else body, creating=False, stored=previous
+        )
         for name, value in values.items():
             setattr(row, name, value)
         self.commit()
         record = self.record(row)
-        self.rooms.publish_update(
-            record[self.columns.primary_key], record, omit=self.omitted(), previous=previous
-        )
+        if record != previous:
+            self.rooms.publish_update(
+                record[self.columns.primary_key], record, omit=self.omitted(), previous=previous
+            )
         return record
 
     def destroy(self, id: Any) -> dict[str, Any]:
@@ -173,13 +183,17 @@ class CrudViews:
             session.rollback()
             raise self.columns.database_refusal(exc) from None
 
+    def reader(self) -> Socket | None:
+        """The socket a list or get subscribes: the requester's; nobody for HTTP and for ``HEAD``."""
+        return None if request.method == "HEAD" else find_current_socket()
+
     def omitted(self) -> Socket | None:
         """Who is left out of the messages this request publishes: the requester, unless ``mirror``."""
         return None if self.mirror else find_current_socket()
 
     def allowed(self, socket: Socket, row: Any) -> bool:
         """Whether ``socket`` may subscribe to ``row`` (``None``: the class room)."""
-        return self.authorize is None or bool(self.authorize(socket, row))
+        return self.authorize is None or allows(self.authorize, socket, row)
 
 
 def _shortcut_values() -> dict[str, Any]:

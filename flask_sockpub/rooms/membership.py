@@ -4,14 +4,16 @@ Membership lives in python-socketio's own room table, never in a structure of
 ours: python-socketio drops a socket from every room when it disconnects, so
 nothing about a socket outlives it. Moving whole rooms at once (``introduce``,
 ``publish_destroy``) goes through :mod:`flask_sockpub.internals`.
+
+Everything here acts on the sockets of this process only; with a message
+queue, :mod:`flask_sockpub.cluster` sends each operation to every process,
+which applies it here to the sockets it holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-from socketio.pubsub_manager import PubSubManager
 
 from .. import internals
 from ..sockets import Socket, note_subscribed
@@ -40,13 +42,14 @@ def emit(
 
 
 def enter(server: socketio.Server, socket: Socket, room: str) -> bool:
-    """Put ``socket`` in ``room``; ``False`` when it is not connected (here, or at all)."""
+    """Put ``socket`` in ``room``; ``False`` when it is not connected to this process.
+
+    This is where a socket of this process gains a room, whichever process
+    asked (a subscribe here, or one that came through the queue): the place
+    for checks made per socket, where its session lives.
+    """
     manager = server.manager
     if not is_present(manager, socket.id, socket.namespace):
-        if isinstance(manager, PubSubManager):
-            # Perhaps held by another process: the queue takes it there.
-            server.enter_room(socket.id, room, namespace=socket.namespace)
-            return True
         return False
     server.enter_room(socket.id, room, namespace=socket.namespace)
     if not is_present(manager, socket.id, socket.namespace):
@@ -61,10 +64,8 @@ def enter(server: socketio.Server, socket: Socket, room: str) -> bool:
 
 
 def leave(server: socketio.Server, socket: Socket, room: str) -> bool:
-    """Take ``socket`` out of ``room``; ``False`` when it is not connected."""
-    manager = server.manager
-    elsewhere = not is_present(manager, socket.id, socket.namespace)
-    if elsewhere and not isinstance(manager, PubSubManager):
+    """Take ``socket`` out of ``room``; ``False`` when it is not connected to this process."""
+    if not is_present(server.manager, socket.id, socket.namespace):
         return False
     server.leave_room(socket.id, room, namespace=socket.namespace)
     return True
@@ -80,6 +81,20 @@ def members(server: socketio.Server, room: str) -> list[str]:
     return list(internals.room_member_ids(server.manager, NAMESPACE, room))
 
 
+def room_sizes(server: socketio.Server) -> dict[str, int]:
+    """Each named room of this process, and how many of its sockets are in it.
+
+    Leaves out the room every socket has of its own (named by its id) and
+    python-socketio's room of all connected sockets.
+    """
+    table = internals.room_table(server.manager, NAMESPACE) or {}
+    sizes = {}
+    for room, sids in list(table.items()):
+        if room is not None and room not in sids and sids:
+            sizes[room] = len(sids)
+    return sizes
+
+
 def copy_members(
     server: socketio.Server, source: str, target: str, skip_sid: str | None = None
 ) -> None:
@@ -87,19 +102,17 @@ def copy_members(
 
     The whole room is merged into the other in one table update rather than
     socket by socket, which is what makes ``publish_create`` cheap for a
-    crowded class room. With a message queue this covers the sockets of this
-    process only.
+    crowded class room. It covers the sockets of this process; when sockets
+    need checking one by one before they join (see :func:`enter`), this is
+    where the room is walked instead.
     """
     internals.merge_room(server.manager, NAMESPACE, source, target, skip_sid)
 
 
 def empty_room(server: socketio.Server, room: str, keep_sid: str | None = None) -> None:
-    """Take every socket out of ``room``, but ``keep_sid`` if it is a member."""
+    """Take every socket of this process out of ``room``, but ``keep_sid`` if it is a member."""
     manager = server.manager
     keep = keep_sid is not None and internals.in_room(manager, NAMESPACE, keep_sid, room)
-    if isinstance(manager, PubSubManager):
-        server.close_room(room, namespace=NAMESPACE)  # on every process, through the queue
-    else:
-        internals.drop_room(manager, NAMESPACE, room)  # the whole room at once
+    internals.drop_room(manager, NAMESPACE, room)  # the whole room at once
     if keep and keep_sid is not None:
         enter(server, Socket(server, keep_sid, NAMESPACE), room)

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from werkzeug.local import LocalProxy
 
 from ..blueprints.coerce import TEXT, coerce, column_kind
 from ..model import identity_of, primary_key_of
-from ..serialize import json_safe, serialize
+from ..serialize import json_safe, serialize, unproxied, without_hidden
 from ..sockets import Socket, as_socket
 from ..state import app_state
 from . import messages
-from .membership import copy_members, emit, empty_room, enter, leave, members
+from .authorization import Authorize, allows, forget_admissions, note_admission, register_hooks
+from .membership import enter
 from .names import NAMESPACE, model_room
+
+if TYPE_CHECKING:
+    from ..cluster import Publisher, Subscribers
 
 #: Where a model's ``ModelRooms`` is kept, on the class itself.
 _CACHE_ATTRIBUTE = "_sockpub_model_rooms"
@@ -83,6 +87,9 @@ class ModelRooms:
             self._key_python_type: type | None = column.type.python_type
         except NotImplementedError:
             self._key_python_type = None
+        #: The ``authorize`` hooks of the model's blueprints, by blueprint name.
+        #: Empty (the usual case): introductions copy the class room whole.
+        self.authorizers: dict[str, Authorize] = {}
 
     def __repr__(self) -> str:
         return f"<ModelRooms {self.identity}>"
@@ -105,6 +112,7 @@ class ModelRooms:
 
         :raises ValueError: no primary key, or one the column's type cannot hold.
         """
+        instance = unproxied(instance)
         if isinstance(instance, self.model):
             state = sa.inspect(instance)
             # The identity key needs no load, so it works on expired and deleted rows too.
@@ -156,7 +164,13 @@ class ModelRooms:
 
     # Subscribing
 
-    def subscribe(self, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+    def subscribe(
+        self,
+        socket: Socket | str | None = None,
+        instances: Any = CLASS_ROOM,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         """Subscribe ``socket`` to the class room, or to the rooms of ``instances``.
 
         ``subscribe(socket)`` joins the class room (every ``publish_create``);
@@ -164,32 +178,82 @@ class ModelRooms:
         ``publish_update`` and ``publish_destroy``); ``subscribe(socket, [])``
         joins nothing.
 
-        :returns: ``False`` when there is no socket (an HTTP request) or it is
-            no longer connected, else ``True``.
+        A socket held by another server process (with a message queue) is
+        subscribed there: the call waits for that process's answer, at most
+        ``timeout`` seconds (default ``SOCKPUB_CLUSTER_TIMEOUT``).
+
+        :returns: ``True`` when the socket was subscribed; ``False`` when there
+            is no socket (an HTTP request), or no server process holds a
+            socket of that id (the same answer with or without a queue), or
+            the process holding it did not answer in time.
         """
         rooms = [self.room()] if instances is CLASS_ROOM else self._instance_rooms(instances)
-        server = app_state().server
-        target = as_socket(server, socket)
+        state = app_state()
+        target = as_socket(state.server, socket)
         if target is None:
             return False
         _check_namespace(target)
-        return all(enter(target.server, target, room) for room in rooms)
+        entered = bool(state.rooms.enter(target, rooms, timeout))
+        if instances is CLASS_ROOM and self.authorizers:
+            note_admission(target, self.identity, None)  # the view's own decision
+        return entered
 
-    def unsubscribe(self, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+    def add_authorizer(self, name: str, authorize: Authorize) -> None:
+        """Keep blueprint ``name``'s ``authorize`` hook: introductions now ask it."""
+        self.authorizers[name] = authorize
+        register_hooks(self.identity, self)
+
+    def subscribe_authorized(self, socket: Socket, authorize: Authorize | None) -> bool:
+        """Subscribe ``socket`` (of this process) to the class room if ``authorize`` lets it.
+
+        Blueprints join a socket this way, so that the instances introduced
+        to it later are asked about with the same hook (``None``: no hook).
+        """
+        if authorize is not None and not allows(authorize, socket, None):
+            return False
+        _check_namespace(socket)
+        entered = enter(socket.server, socket, self.room())
+        if self.authorizers:
+            note_admission(socket, self.identity, authorize)
+        return entered
+
+    def instance_for_hooks(self, key_text: str) -> Any:
+        """The row an ``authorize`` hook is asked about when it joins an instance room; needs an app context."""
+        db = app_state().sockpub.db
+        if db is None:
+            return None
+        return db.session.get(self.model, self.id_of(key_text))
+
+    def unsubscribe(
+        self,
+        socket: Socket | str | None = None,
+        instances: Any = CLASS_ROOM,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         """Take ``socket`` out of the class room, or out of the rooms of ``instances``.
 
-        :returns: ``False`` when there is no socket or it is not connected.
+        A socket held by another server process is handled as in :meth:`subscribe`.
+
+        :returns: ``False`` when there is no socket or no server process holds it.
         """
         rooms = [self.room()] if instances is CLASS_ROOM else self._instance_rooms(instances)
-        server = app_state().server
-        target = as_socket(server, socket)
+        state = app_state()
+        target = as_socket(state.server, socket)
         if target is None:
             return False
-        return all(leave(target.server, target, room) for room in rooms)
+        if instances is CLASS_ROOM and target.environ is not None:
+            forget_admissions(target.environ, self.identity)
+        return state.rooms.leave(target, rooms, timeout)  # type: ignore[no-any-return]
 
     def introduce(self, id: Any, omit: Socket | str | None = None) -> None:
-        """Subscribe every socket of the class room (but ``omit``) to the room of ``id``."""
-        copy_members(app_state().server, self.room(), self.room(id), _socket_id(omit))
+        """Subscribe every socket of the class room (but ``omit``) to the room of ``id``.
+
+        With a message queue, on every server process. A socket that joined
+        the class room through a blueprint with ``authorize`` joins only when
+        the hook allows it the instance.
+        """
+        self._introduce(app_state().rooms, id, omit)
 
     # Publishing
 
@@ -199,18 +263,7 @@ class ModelRooms:
         :param values: the instance, or a dict of its values; either must
             carry the primary key.
         """
-        key = self.id_of(values)
-        state = app_state()
-        skip = _socket_id(omit)
-        event, payload = messages.created(
-            state.event_style, self.identity, _json_id(key), self._data(values)
-        )
-        # Introduce first: a socket told of the instance is already in its room,
-        # and copying the room's table is cheap next to sending to every member
-        # (under threading the send hands each socket's packet to its thread,
-        # which then competes with the copy).
-        copy_members(state.server, self.room(), self.room(key), skip)
-        emit(state.server, event, payload, [self.room()], skip)
+        self._create(app_state().rooms, values, omit)
 
     def publish_update(
         self, id: Any, values: Any, omit: Socket | str | None = None, *, previous: Any = None
@@ -222,60 +275,100 @@ class ModelRooms:
         :param previous: the instance (or dict) before the change; sent as
             ``previous`` in the ``"model"`` event style.
         """
-        key = self.id_of(id)
-        state = app_state()
-        event, payload = messages.updated(
-            state.event_style,
-            self.identity,
-            _json_id(key),
-            self._data(values),
-            self._previous(previous),
-        )
-        emit(state.server, event, payload, [self.room(key)], _socket_id(omit))
+        self._update(app_state().rooms, id, values, omit, previous)
 
     def publish_destroy(
         self, id: Any, omit: Socket | str | None = None, *, previous: Any = None
     ) -> None:
         """Announce to the room of ``id`` that it is gone; its sockets (but ``omit``) then leave it.
 
+        With a message queue, sockets leave on every server process, and
+        ``omit`` stays wherever it is held.
+
         :param previous: the instance (or dict) as it was; sent as
             ``previous`` in the ``"model"`` event style.
         """
-        key = self.id_of(id)
-        state = app_state()
-        skip = _socket_id(omit)
-        event, payload = messages.destroyed(
-            state.event_style, self.identity, _json_id(key), self._previous(previous)
-        )
-        room = self.room(key)
-        emit(state.server, event, payload, [room], skip)
-        empty_room(state.server, room, keep_sid=skip)
+        self._destroy(app_state().rooms, id, omit, previous)
 
     def publish(self, instances: Any, message: Any, omit: Socket | str | None = None) -> None:
         """Send ``message`` as it is to the rooms of ``instances``: each socket once.
 
         It goes as the event ``message`` (``"model"`` style: the event named by
-        the model's identity). ``publish([], message)`` sends nothing.
+        the model's identity). ``publish(None, message)`` sends it to the class
+        room (Sails' meaning); ``publish([], message)`` sends nothing.
         """
-        rooms = self._instance_rooms(instances)
-        state = app_state()
-        event = messages.custom_event(state.event_style, self.identity)
-        data = json_safe(message, f"{self.identity} message")
-        emit(state.server, event, data, rooms, _socket_id(omit))
+        self._publish(app_state().rooms, instances, message, omit)
 
-    def subscribers(self, id: Any = None) -> list[Socket]:
+    def subscribers(self, id: Any = None, timeout: float | None = None) -> Subscribers:
         """The sockets in the room of ``id``, or in the class room when ``id`` is ``None``.
 
-        They are the sockets connected to this server process.
+        With a message queue, the sockets of every live server process: each
+        is asked, and the answer waits for them at most ``timeout`` seconds
+        (default ``SOCKPUB_CLUSTER_TIMEOUT``). The result is a list of
+        :class:`~flask_sockpub.Socket` whose ``complete`` attribute says
+        whether every live process answered in time
+        (:class:`~flask_sockpub.Subscribers`).
         """
-        server = app_state().server
-        return [Socket(server, sid, NAMESPACE) for sid in members(server, self.room(id))]
+        return app_state().rooms.subscribers(self.room(id), timeout)  # type: ignore[no-any-return]
+
+    # The publishing itself, for a server process or an emitter
+
+    def _introduce(self, publisher: Publisher, id: Any, omit: Socket | str | None) -> None:
+        publisher.introduce(self.room(), self.room(id), _socket_id(omit))
+
+    def _create(self, publisher: Publisher, values: Any, omit: Socket | str | None) -> None:
+        key = self.id_of(values)
+        skip = _socket_id(omit)
+        event, payload = messages.created(
+            publisher.event_style, self.identity, _json_id(key), self._data(values)
+        )
+        # Introduce first: a socket told of the instance is already in its room,
+        # and copying the room's table is cheap next to sending to every member
+        # (under threading the send hands each socket's packet to its thread,
+        # which then competes with the copy). With a queue, the introduce goes
+        # before the announcement on the queue too.
+        publisher.introduce(self.room(), self.room(key), skip)
+        publisher.emit(event, payload, [self.room()], skip)
+
+    def _update(
+        self, publisher: Publisher, id: Any, values: Any, omit: Socket | str | None, previous: Any
+    ) -> None:
+        key = self.id_of(id)
+        event, payload = messages.updated(
+            publisher.event_style,
+            self.identity,
+            _json_id(key),
+            self._data(values),
+            self._previous(previous),
+        )
+        publisher.emit(event, payload, [self.room(key)], _socket_id(omit))
+
+    def _destroy(
+        self, publisher: Publisher, id: Any, omit: Socket | str | None, previous: Any
+    ) -> None:
+        key = self.id_of(id)
+        skip = _socket_id(omit)
+        event, payload = messages.destroyed(
+            publisher.event_style, self.identity, _json_id(key), self._previous(previous)
+        )
+        room = self.room(key)
+        publisher.emit(event, payload, [room], skip)
+        publisher.empty(room, skip)
+
+    def _publish(
+        self, publisher: Publisher, instances: Any, message: Any, omit: Socket | str | None
+    ) -> None:
+        rooms = [self.room()] if instances is None else self._instance_rooms(instances)
+        event = messages.custom_event(publisher.event_style, self.identity)
+        data = json_safe(message, f"{self.identity} message")
+        publisher.emit(event, data, rooms, _socket_id(omit))
 
     def _data(self, values: Any) -> dict[str, Any]:
+        values = unproxied(values)
         if isinstance(values, self.model):
             return serialize(values)
         if isinstance(values, Mapping):
-            return json_safe(values, self.identity)  # type: ignore[no-any-return]
+            return json_safe(without_hidden(self.model, values), self.identity)  # type: ignore[no-any-return]
         raise TypeError(
             f"values must be a {self.model.__name__} or a dict, not {type(values).__name__}"
         )
@@ -304,14 +397,26 @@ class PubSub:
     """
 
     @classmethod
-    def subscribe(cls, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+    def subscribe(
+        cls,
+        socket: Socket | str | None = None,
+        instances: Any = CLASS_ROOM,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         """Subscribe ``socket`` to the class room, or to the rooms of ``instances``."""
-        return model_rooms(cls).subscribe(socket, instances)
+        return model_rooms(cls).subscribe(socket, instances, timeout=timeout)
 
     @classmethod
-    def unsubscribe(cls, socket: Socket | str | None = None, instances: Any = CLASS_ROOM) -> bool:
+    def unsubscribe(
+        cls,
+        socket: Socket | str | None = None,
+        instances: Any = CLASS_ROOM,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         """Take ``socket`` out of the class room, or out of the rooms of ``instances``."""
-        return model_rooms(cls).unsubscribe(socket, instances)
+        return model_rooms(cls).unsubscribe(socket, instances, timeout=timeout)
 
     @classmethod
     def introduce(cls, id: Any, omit: Socket | str | None = None) -> None:
@@ -339,7 +444,7 @@ class PubSub:
 
     @classmethod
     def publish(cls, instances: Any, message: Any, omit: Socket | str | None = None) -> None:
-        """Send ``message`` as it is to the rooms of ``instances``: each socket once."""
+        """Send ``message`` as it is to the rooms of ``instances`` (``None``: the class room)."""
         model_rooms(cls).publish(instances, message, omit)
 
     @classmethod
@@ -348,9 +453,9 @@ class PubSub:
         return model_rooms(cls).room(id)
 
     @classmethod
-    def subscribers(cls, id: Any = None) -> list[Socket]:
-        """The sockets in the room of ``id``, or in the class room when ``id`` is ``None``."""
-        return model_rooms(cls).subscribers(id)
+    def subscribers(cls, id: Any = None, timeout: float | None = None) -> Subscribers:
+        """The sockets in the room of ``id`` (class room when ``None``) on every server process."""
+        return model_rooms(cls).subscribers(id, timeout)
 
 
 def model_rooms(model: type[Any]) -> ModelRooms:

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from socketio.exceptions import ConnectionRefusedError
 
+from ..identity import track_session, untrack_session
 from ..internals import PlainHandlerHook
-from ..sessions import mark_connection
+from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
-from ..virtual import answer_malformed, answer_unknown, replay, replay_unacked
+from ..virtual import answer_malformed, answer_unknown, replay, replay_message, replay_unacked
 from ..wire.packets import MALFORMED_EVENT, UNACKED_EVENT
-from ..wire.socket_request import METHODS, MalformedPayload
+from ..wire.socket_request import MESSAGE_EVENT, METHODS, MalformedPayload, is_legacy
 
 if TYPE_CHECKING:
     from socketio import Server
@@ -110,19 +111,25 @@ class SocketIO(PlainHandlerHook):
             if scheme.lower() == "bearer" and token.strip():
                 auth = {"token": token.strip()}
         keep_auth(environ, auth)
+        answer = None
         try:
             for handler in self.connect_handlers:
                 if self.run_plain_handler(handler, "connect", "/", sid, environ, auth) is False:
                     return False
             namespace = self.server.namespace_handlers.get("/")
             if namespace is not None:
-                return namespace.trigger_event("connect", sid, environ, auth)  # type: ignore[no-any-return]
+                answer = namespace.trigger_event("connect", sid, environ, auth)
         except ConnectionRefusedError:
             raise
         except Exception:
             logger.exception("a connect handler failed; socket %s refused", sid)
             raise ConnectionRefusedError("internal server error") from None
-        return None
+        if answer is not False:
+            # Findable by its session from now on (a logout over HTTP reaches it).
+            app = environ["flask.app"]
+            if not session_interface(app).keeps_session_on_socket:
+                track_session(app, environ, sid)
+        return answer  # type: ignore[no-any-return]
 
     def disconnected(self, sid: str, reason: str | None = None) -> None:
         """python-socketio's disconnect handler: run the app's handlers.
@@ -131,6 +138,9 @@ class SocketIO(PlainHandlerHook):
         takes the socket out of its rooms after this returns, so an exception
         escaping here would leave it behind.
         """
+        environ = self.server.get_environ(sid)
+        if environ:
+            untrack_session(environ["flask.app"], environ, sid)
         for handler in self.disconnect_handlers:
             args = (reason,) if takes_reason(handler) else ()
             try:
@@ -201,7 +211,9 @@ def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> 
 
     A socket request in other case (``GET``), else the app's ``"*"`` handler
     on ``/``, else the app's handlers on every namespace (``namespace="*"``),
-    else the app's class-based namespace, else a 400 JWR.
+    else Sails 0.9's ``message`` event unless the app's class-based namespace
+    handles it, else that namespace, else a 400 (the error alone for a v0.9
+    string payload).
     """
     server = socketio.server
     method = event.lower()
@@ -215,6 +227,8 @@ def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> 
     if "*" in every_namespace:
         return every_namespace["*"](event, "/", sid, *args)
     namespace = server.namespace_handlers.get("/")
+    if event == MESSAGE_EVENT and not hasattr(namespace, f"on_{MESSAGE_EVENT}"):
+        return replay_message(server, sid, *args)
     if namespace is not None:
         return namespace.trigger_event(event, sid, *args)
-    return answer_unknown(event, sid)
+    return answer_unknown(event, sid, legacy=is_legacy(args))

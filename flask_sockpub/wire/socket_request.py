@@ -9,12 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import orjson
 
 #: The events a socket request may be sent as (compared case-insensitively).
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+#: The event a Socket.IO client's ``send()`` uses, which Sails 0.9 replayed as a
+#: request too: a GET for an object payload, the ``method`` (or ``verb``) of a
+#: JSON-string payload.
+MESSAGE_EVENT = "message"
 #: Methods whose ``data`` becomes the JSON body; the others put it in the query.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: Payload headers that cannot replace the handshake's.
@@ -28,6 +32,8 @@ MAX_HEADERS = 100
 MAX_HEADER_LENGTH = 8 * 1024
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 
@@ -75,18 +81,32 @@ def is_legacy(args: tuple[Any, ...]) -> bool:
 
 
 def parse_request(
-    event: str, args: tuple[Any, ...], *, max_payload: int, max_url_length: int
+    event: str,
+    args: tuple[Any, ...],
+    *,
+    max_payload: int,
+    max_url_length: int,
+    host: str | None = None,
+    legacy: bool | None = None,
 ) -> SocketRequest:
-    """Check the payload of socket event ``event`` and return its request parts."""
+    """Check the payload of socket event ``event`` and return its request parts.
+
+    :param host: the ``Host`` of the socket's handshake: an absolute URL
+        naming it is a path on this server.
+    :param legacy: whether the request came in a v0.9 form, whose payload may
+        call ``data`` ``params`` (default: when the payload is a JSON string).
+    """
     method = event.upper()
+    if legacy is None:
+        legacy = is_legacy(args)
     payload = _payload_object(args)
     declared = payload.get("method")
     if declared is not None and (not isinstance(declared, str) or declared.upper() != method):
         raise BadPayload(f"the payload's method {declared!r} does not match the event {event!r}")
-    url = _checked_url(payload.get("url"), max_url_length)
+    url = _checked_url(payload.get("url"), max_url_length, host)
     path, _, query = url.partition("#")[0].partition("?")
     headers = _checked_headers(payload.get("headers"))
-    data = payload.get("data")
+    data = _data_of(payload, legacy)
     body = b""
     content_type = None
     if method in BODY_METHODS:
@@ -114,6 +134,24 @@ def parse_request(
         if extra:
             query = f"{query}&{extra}" if query else extra
     return SocketRequest(method, url, path, query, body, content_type, headers)
+
+
+def message_method(args: tuple[Any, ...]) -> str:
+    """The method a v0.9 ``message`` event asks for: the JSON string's ``method`` or ``verb``, else GET."""
+    if not args or not isinstance(args[0], str):
+        return "get"
+    try:
+        payload = orjson.loads(args[0])
+    except ValueError:
+        return "get"  # parse_request says what is wrong with it
+    declared = payload.get("method", payload.get("verb")) if isinstance(payload, dict) else None
+    if declared is None:
+        return "get"
+    if not isinstance(declared, str) or declared.lower() not in METHODS:
+        raise BadPayload(
+            f"the payload's method {str(declared)[:80]!r} is not one of {', '.join(METHODS)}"
+        )
+    return declared.lower()
 
 
 def query_string(data: dict[str, Any]) -> str:
@@ -161,7 +199,7 @@ def _payload_object(args: tuple[Any, ...]) -> dict[str, Any]:
     return payload
 
 
-def _checked_url(url: Any, max_url_length: int) -> str:
+def _checked_url(url: Any, max_url_length: int, host: str | None = None) -> str:
     if url is None:
         raise BadPayload("the payload has no url")
     if not isinstance(url, str):
@@ -170,6 +208,10 @@ def _checked_url(url: Any, max_url_length: int) -> str:
         raise BadPayload(f"url is {len(url)} characters long; the limit is {max_url_length}", 414)
     if _CONTROL.search(url):
         raise BadPayload("url must not contain control characters (CR, LF, NUL...)")
+    return _checked_path(_own_path(url, host) if host and _ABSOLUTE.match(url) else url)
+
+
+def _checked_path(url: str) -> str:
     if not url.startswith("/") or url.startswith(("//", "/\\")):
         raise BadPayload(
             f"url must be a path on this server starting with '/', like '/user', not {url[:80]!r}"
@@ -180,6 +222,29 @@ def _checked_url(url: Any, max_url_length: int) -> str:
         if ".." in segments:
             raise BadPayload("url must not contain '..' segments")
     return url
+
+
+def _own_path(url: str, host: str) -> str:
+    """The path and query of an absolute URL naming ``host`` (the socket's own server)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise BadPayload(f"url {url[:80]!r} is not a valid URL") from None
+    scheme = parts.scheme.lower()
+    if _authority(scheme, parts.netloc) != _authority(scheme, host):
+        raise BadPayload(
+            "url must be a path on this server starting with '/', like '/user', or an "
+            f"absolute URL naming this server, not {url[:80]!r}"
+        )
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def _authority(scheme: str, netloc: str) -> str:
+    """``host[:port]`` in lower case, without the scheme's default port."""
+    authority = netloc.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    return authority[: -len(default)] if default and authority.endswith(default) else authority
 
 
 def _checked_headers(headers: Any) -> dict[str, str]:
@@ -203,6 +268,15 @@ def _checked_headers(headers: Any) -> dict[str, str]:
         if lowered not in PROTECTED_HEADERS and lowered not in TRANSPORT_HEADERS:
             checked[lowered] = value
     return checked
+
+
+def _data_of(payload: dict[str, Any], legacy: bool) -> Any:
+    """The payload's ``data``; in the v0.9 forms, ``params`` (its older name) too."""
+    if legacy and "params" in payload:
+        if "data" in payload:
+            raise BadPayload("the payload has both data and params (the v0.9 name of data)")
+        return payload["params"]
+    return payload.get("data")
 
 
 def _encoded_body(data: Any, content_type: str) -> bytes:

@@ -18,7 +18,7 @@ from flask import Flask, abort, make_response, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import select
 
-from flask_sockpub import PubSub, SockPub
+from flask_sockpub import PubSub, SockPub, current_socket
 from tests.criteria_data import Base as CriteriaBase
 from tests.criteria_data import Person, people
 
@@ -118,9 +118,24 @@ def create_app() -> Flask:
             db.metadata.drop_all(connection)
             db.metadata.create_all(connection)
             CriteriaBase.metadata.create_all(connection)
+        # psycopg 3 prepares statements a connection repeats; they name the
+        # dropped tables' types: start with fresh connections.
+        db.engine.dispose()
         db.session.add_all(people())
         db.session.commit()
         return {"reset": True}
+
+    @app.get("/watching/users")
+    def watch_users() -> Any:
+        """``current_socket.watch``: the users whose ids are in ``?ids=1,2``."""
+        ids = [int(text) for text in request.args.get("ids", "").split(",") if text]
+        users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+        return {"watching": bool(current_socket) and current_socket.watch(users)}
+
+    @app.get("/watching/user-creates")
+    def subscribe_to_users() -> Any:
+        """``current_socket.subscribe_to``: every new user, then its changes."""
+        return {"watching": bool(current_socket) and current_socket.subscribe_to(User)}
 
     @app.get("/_testing/count/<model>")
     def count(model: str) -> Any:

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { JWR } from '../../flask_sockpub/static/src/jwr.mjs';
-import { SUBSCRIBED_HEADER, SockpubSocket } from '../../flask_sockpub/static/src/socket.mjs';
+import {
+  IDENTITY_CHANGED_HEADER,
+  IDENTITY_EVENT,
+  SESSION_FOLLOW_HEADER,
+  SUBSCRIBED_HEADER,
+  SockpubSocket,
+} from '../../flask_sockpub/static/src/socket.mjs';
 import { FakeRawSocket } from './fake-socket.mjs';
 
 const SUBSCRIBED = { [SUBSCRIBED_HEADER]: '1', 'Content-Type': 'application/json' };
@@ -442,5 +448,60 @@ describe('resubscription after a reconnect', () => {
     socket.get('/todo');
     raw.open();
     assert.deepEqual(raw.sentRequests(), ['GET /todo']);
+  });
+});
+
+describe('resubscription after a change of identity', () => {
+  test('an answer saying the identity changed sends the subscribing GETs again', () => {
+    const { raw, socket } = connectedPair();
+    const { calls, callback } = recorder();
+    const told = [];
+    socket.on('identity', (info) => told.push(info));
+    socket.get('/inbox', callback);
+    socket.get('/echo', () => {});
+    raw.answer(0, { body: { inbox: 'alice' }, headers: SUBSCRIBED });
+    raw.answer(1, { body: {} });
+    socket.post('/logout');
+    raw.answer(2, { body: { user: null }, headers: { [IDENTITY_CHANGED_HEADER]: '1' } });
+    assert.deepEqual(raw.sentRequests(), ['GET /inbox', 'GET /echo', 'POST /logout', 'GET /inbox']);
+    assert.deepEqual(told, [{ resubscribed: 1 }]);
+    raw.answer(3, { body: { error: 'not logged in' }, statusCode: 401 });
+    assert.deepEqual(calls.map(([body]) => body), [{ inbox: 'alice' }, { error: 'not logged in' }]);
+    // Refused this time: not subscribing any more, so not sent again next time.
+    socket.post('/login', { name: 'bob' });
+    raw.answer(4, { body: {}, headers: { [IDENTITY_CHANGED_HEADER]: '1' } });
+    assert.equal(raw.sent.length, 5);
+  });
+
+  test('the identity event from the server does the same, and is not a page event', () => {
+    const { raw, socket } = connectedPair();
+    const heard = [];
+    socket.on(IDENTITY_EVENT, () => heard.push('raw'));
+    socket.on('identity', (info) => heard.push(info));
+    socket.get('/inbox');
+    raw.answer(0, { body: {}, headers: SUBSCRIBED });
+    raw.push(IDENTITY_EVENT, { rooms: 'left' });
+    assert.deepEqual(raw.sentRequests(), ['GET /inbox', 'GET /inbox']);
+    assert.deepEqual(heard, [{ resubscribed: 1 }]);
+  });
+
+  test('a rotated session is followed with one HTTP request', async () => {
+    const raw = new FakeRawSocket();
+    const followed = [];
+    const socket = new SockpubSocket(() => raw, {
+      followSession: (url) => {
+        followed.push(url);
+        return Promise.resolve();
+      },
+    });
+    socket.connect();
+    raw.open();
+    const login = socket.post('/login', { name: 'alice' });
+    raw.answer(0, {
+      body: { user: 'alice' },
+      headers: { [IDENTITY_CHANGED_HEADER]: '1', [SESSION_FOLLOW_HEADER]: '/sockpub/session/abc' },
+    });
+    assert.deepEqual(await login, { user: 'alice' });
+    assert.deepEqual(followed, ['/sockpub/session/abc']);
   });
 });

@@ -119,6 +119,45 @@ describe('error statuses set jwr.error', () => {
   });
 });
 
+// An event emitted on the socket.io socket under sails.io.js, answered through its acknowledgement.
+function rawEmit(socket, event, ...args) {
+  return new Promise((resolve) => socket._raw.emit(event, ...args, resolve));
+}
+
+describe('Sails 0.9 forms are answered the v0.9 way', () => {
+  test('a JSON-string payload may call its data params; the body comes back alone', async () => {
+    const payload = JSON.stringify({ url: '/echo', params: { message: 'v0.9' } });
+    assert.deepEqual(JSON.parse(await rawEmit(io.socket, 'get', payload)), {
+      success: true, message: 'v0.9',
+    });
+  });
+
+  test('an unknown event in the string form gets its error as body text', async () => {
+    const answer = await rawEmit(io.socket, 'subscribe', JSON.stringify({ url: '/echo' }));
+    assert.equal(typeof answer, 'string');
+    assert.match(JSON.parse(answer).error, /unknown event 'subscribe'/);
+  });
+
+  test('send() is a request: GET for an object, the verb of a JSON string', async () => {
+    const got = await rawEmit(io.socket, 'message', { url: '/echo', data: { message: 'sent' } });
+    assert.deepEqual(JSON.parse(got), { success: true, message: 'sent' });
+    const payload = JSON.stringify({ url: '/methods/users', verb: 'post', params: { name: 'Randy' } });
+    const posted = await new Promise((resolve) => io.socket._raw.send(payload, resolve));
+    assert.deepEqual(JSON.parse(posted), {
+      method: 'POST', name: 'users', args: {}, json: { name: 'Randy' },
+    });
+  });
+
+  test('an absolute URL naming the server is a request to it', async () => {
+    const { body, jwr } = await request(io.socket, 'get', `${SERVER_URL}/echo`, { message: 'absolute' });
+    assert.equal(jwr.statusCode, 200);
+    assert.deepEqual(body, { success: true, message: 'absolute' });
+    const elsewhere = await request(io.socket, 'get', 'http://elsewhere.example/echo');
+    assert.equal(elsewhere.jwr.statusCode, 400);
+    assert.match(elsewhere.body.error, /must be a path on this server/);
+  });
+});
+
 describe('io.socket.on receives broadcasts', () => {
   test('a broadcast to a room the socket listens to arrives as a message event', async () => {
     const room = `node-${randomUUID()}`;

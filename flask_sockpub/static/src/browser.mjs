@@ -30,6 +30,18 @@ function log(message) {
   if (io.sails.environment !== 'production') console.info(`sockpub.js: ${message}`);
 }
 
+// A socket request rotated the server-side session: one POST to the one-time
+// URL it named gives the page's cookie the new session (a socket answer cannot
+// set an HttpOnly cookie).
+function followSession(settings, url) {
+  const base = settings.url || window.location.href;
+  return fetch(new URL(url, base), { method: 'POST', credentials: 'include' }).then((response) => {
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    log('the page follows the rotated session');
+    return response;
+  });
+}
+
 // Settings are read when the socket first connects, so the page can still change io.sails before.
 function socketFor(currentSettings) {
   const socket = new SockpubSocket(
@@ -39,7 +51,7 @@ function socketFor(currentSettings) {
       const options = rawOptions(settings);
       return settings.url === undefined ? io(options) : io(settings.url, options);
     },
-    { log },
+    { log, followSession: (url) => followSession(currentSettings(), url) },
   );
   return socket;
 }

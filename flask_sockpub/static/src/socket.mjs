@@ -2,7 +2,11 @@
 // over one socket.io-client socket, the way sails.io.js 1.x shapes them, plus
 // what sails.io.js never did: after a reconnect, the GET requests that had
 // subscribed the socket to rooms are sent again, so the page keeps hearing
-// those rooms and its lists catch up.
+// those rooms and its lists catch up. The same happens when the identity of
+// the socket's session changes (a login or logout): the server has taken the
+// socket out of every room, and the subscribing requests run again under the
+// new identity. When such a change rotated a server-side session, the SDK
+// makes one HTTP request that gives the page the new session cookie.
 //
 // The raw socket comes from a function given to the constructor, so the logic
 // here runs against a fake socket in tests (tests/js/); browser.mjs gives it
@@ -13,6 +17,15 @@ import { JWR, failedJWR } from './jwr.mjs';
 /** The JWR header the server sets on the answer to a request that subscribed its socket. */
 export const SUBSCRIBED_HEADER = 'X-Sockpub-Subscribed';
 
+/** The JWR header on the answer to a request during which the session's identity changed. */
+export const IDENTITY_CHANGED_HEADER = 'X-Sockpub-Identity-Changed';
+
+/** The JWR header naming the one-time URL that gives the page a rotated session's cookie. */
+export const SESSION_FOLLOW_HEADER = 'X-Sockpub-Session-Follow';
+
+/** The event the server sends when the identity changed outside the socket's own requests. */
+export const IDENTITY_EVENT = 'sockpub:identity-changed';
+
 /** Request methods, each also a method of the socket: socket.get(url, [data], [callback]). */
 export const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
@@ -21,12 +34,15 @@ const USAGE = 'usage: socket.request({method, url, data, headers}, [callback]) o
 export class SockpubSocket {
   /**
    * @param {() => object} openRaw makes the socket.io-client socket (and starts connecting it)
-   * @param {{headers?: object, log?: (message: string) => void, reportError?: (error: Error) => void}} [options]
+   * @param {{headers?: object, log?: (message: string) => void, reportError?: (error: Error) => void,
+   *   followSession?: (url: string) => Promise<any>}} [options]
    *   headers: sent with every request (a request's own headers win);
-   *   reportError: gets what a page's callback or listener threw (default: reported as uncaught)
+   *   reportError: gets what a page's callback or listener threw (default: reported as uncaught);
+   *   followSession: posts to a one-time URL so the page's cookie follows a rotated session
    */
-  constructor(openRaw, { headers = {}, log = () => {}, reportError = reportUncaught } = {}) {
+  constructor(openRaw, { headers = {}, log = () => {}, reportError = reportUncaught, followSession = null } = {}) {
     this.headers = headers;
+    this._followSession = followSession;
     this._openRaw = openRaw;
     this._log = log;
     this._reportError = reportError;
@@ -55,7 +71,13 @@ export class SockpubSocket {
     raw.on('connect', () => this._connected());
     raw.on('disconnect', (reason) => this._disconnected(reason));
     raw.on('connect_error', (error) => this._failedToConnect(error));
-    raw.onAny((event, ...args) => this._fire(event, ...args));
+    raw.onAny((event, ...args) => {
+      if (event === IDENTITY_EVENT) {
+        this._identityChanged();
+      } else {
+        this._fire(event, ...args);
+      }
+    });
     // socket.io-client's Manager retries with exponential back-off and jitter.
     if (raw.io && typeof raw.io.on === 'function') {
       raw.io.on('reconnect_attempt', (attempt) => this._fire('reconnecting', attempt));
@@ -206,6 +228,11 @@ export class SockpubSocket {
   }
 
   _answered(request, jwr) {
+    const follow = jwr.header(SESSION_FOLLOW_HEADER);
+    if (follow && this._followSession) {
+      // Before anything else: the page's next HTTP request must carry the new session.
+      this._followSession(follow).catch((error) => this._log(`could not follow the rotated session: ${error}`));
+    }
     if (request.method === 'get') {
       if (jwr.header(SUBSCRIBED_HEADER)) {
         this._subscriptions.set(request.key, request);
@@ -214,6 +241,22 @@ export class SockpubSocket {
       }
     }
     this._settle(request, jwr);
+    if (jwr.header(IDENTITY_CHANGED_HEADER)) this._identityChanged();
+  }
+
+  // The server took the socket out of every room: subscribe again as the new
+  // identity, by sending each subscribing request again (the one whose answer
+  // said so too: joining again is harmless). Their callbacks get the new answers.
+  _identityChanged() {
+    let resubscribed = 0;
+    for (const request of [...this._subscriptions.values()]) {
+      if (this.isConnected()) {
+        this._send(request, { resubscription: true });
+        resubscribed += 1;
+      }
+    }
+    this._log(`identity changed; ${resubscribed} subscribing request(s) sent again`);
+    this._fire('identity', { resubscribed });
   }
 
   _settle(request, jwr) {

@@ -1,0 +1,73 @@
+"""SQL that gives the same answer on SQLite, PostgreSQL and MariaDB, where each differs.
+
+* :class:`ExactText`: text compared and sorted by code point, case-sensitively.
+* :class:`SortKey`: ``NULL`` first going up, last going down.
+
+Case-insensitive text matching lives in :mod:`flask_sockpub.blueprints.textmatch`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+
+class ExactText(FunctionElement[str]):
+    """A text column compared and sorted by code point on every database.
+
+    MySQL and MariaDB compare text under the column's collation, usually
+    case- and accent-insensitive (``'Zoë' = 'ZOE'``): there it becomes
+    ``BINARY x``, which compares UTF-8 bytes (code point order, as SQLite and
+    PostgreSQL's ``C`` collation do). Elsewhere it is the column itself.
+    """
+
+    type = String()
+    name = "sockpub_exact_text"
+    inherit_cache = True
+
+
+@compiles(ExactText)
+def _exact_text_elsewhere(element: ExactText, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(ExactText, "mysql")
+@compiles(ExactText, "mariadb")
+def _exact_text_mysql(element: ExactText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"BINARY {compiler.process(element.clauses, **kw)}"
+
+
+class SortKey(ColumnElement[Any]):
+    """An ``ORDER BY`` term: ``NULL`` first ascending, last descending, on every database.
+
+    That is SQLite's and MariaDB's own order; PostgreSQL's is the reverse, so
+    it is spelled out (``NULLS FIRST``/``NULLS LAST``), which MariaDB does
+    not accept.
+    """
+
+    inherit_cache = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("descending", InternalTraversal.dp_boolean),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], descending: bool) -> None:
+        self.column = column
+        self.descending = descending
+
+
+@compiles(SortKey)
+def _sort_key_with_nulls(element: SortKey, compiler: SQLCompiler, **kw: Any) -> str:
+    order = "DESC NULLS LAST" if element.descending else "ASC NULLS FIRST"
+    return f"{compiler.process(element.column, **kw)} {order}"
+
+
+@compiles(SortKey, "mysql")
+@compiles(SortKey, "mariadb")
+def _sort_key_mysql(element: SortKey, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} {'DESC' if element.descending else 'ASC'}"
