@@ -44,8 +44,11 @@ def create_app() -> Flask:
     app.config["SECRET_KEY"] = "bench"
     folder = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="sockpub-bench-")
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(folder, "bench.sqlite")
-    # Set by the many-processes scenario (bench/cluster.py); unset, no queue.
-    app.config["SOCKPUB_MESSAGE_QUEUE"] = os.environ.get("SOCKPUB_MESSAGE_QUEUE")
+    app.config.from_prefixed_env()  # FLASK_SOCKPUB_...=... from the environment, for bench.flood
+    if os.environ.get(
+        "SOCKPUB_MESSAGE_QUEUE"
+    ):  # set by the many-processes scenario (bench/cluster.py)
+        app.config["SOCKPUB_MESSAGE_QUEUE"] = os.environ["SOCKPUB_MESSAGE_QUEUE"]
     db.init_app(app)
     sockpub.init_app(app)
     with app.app_context():

@@ -34,6 +34,20 @@ CLUSTER_TIMEOUT: float = 2.0
 #: or ``"*"`` to allow any. ``None`` allows the server's own origin only.
 CORS_ALLOWED_ORIGINS: str | list[str] | None = None
 
+#: Handshake headers a socket request's own ``headers`` cannot replace: the
+#: request carries the handshake's value, or none. Case-insensitive; a name
+#: ending in ``*`` covers every header it starts. ``Origin``, ``Cookie`` and
+#: ``Host`` are protected whatever this says.
+PROTECTED_HEADERS: tuple[str, ...] = (
+    "Origin", "Cookie", "Host", "Forwarded", "X-Forwarded-*", "X-Real-IP",
+)  # fmt: skip
+
+#: How many reverse proxies stand in front of the app, each adding itself to
+#: ``X-Forwarded-For`` (and setting ``X-Forwarded-Proto``/``-Host``/``-Port``).
+#: ``0``: none, and those headers are not believed, unless the app wraps
+#: ``app.wsgi_app`` in Werkzeug's ``ProxyFix``, whose counts are used then.
+TRUSTED_PROXIES: int = 0
+
 #: ``"message"``: Sails 0.9's ``{model, verb, id, data}`` on event ``message``;
 #: ``"model"``: Sails 1.x style, one event per model identity.
 EVENT_STYLE: str = "message"
@@ -59,8 +73,46 @@ SESSION_IDENTITY: Callable[[Any], Any] | None = None
 #: one-time URL under it sets the page's cookie); ``None`` to not serve it.
 SESSION_FOLLOW_URL: str | None = "/sockpub/session"
 
+#: Publish every commit of every :class:`~flask_sockpub.PubSub` model: each
+#: row a commit through the Flask-SQLAlchemy session inserts, updates or
+#: deletes is published after the commit (a model opts in alone with
+#: ``__sockpub_autopublish__ = True``, or out with ``False``).
+AUTO_PUBLISH: bool = False
+
 #: ``MAX_CONTENT_LENGTH`` given to apps that set none, for HTTP request bodies.
 DEFAULT_MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
+
+#: Events one socket may have in flight (sent, not yet answered); past it an
+#: event gets a 429 JWR at once. A page's burst of parallel requests stays far below.
+MAX_REQUESTS_IN_FLIGHT: int = 100
+
+#: Of a socket's events in flight, how many run at once; the others wait
+#: their turn, so that one socket's backlog cannot crowd other sockets out.
+MAX_REQUESTS_RUNNING: int = 4
+
+#: Events one socket may send per second on average (bursts of one second's
+#: worth); past it, a 429 JWR. ``None``: no rate limit.
+MAX_REQUESTS_PER_SECOND: float | None = None
+
+#: Sockets one client address may hold open in this process; past it the
+#: connection is refused. ``None``: no limit (browsers behind one NAT or proxy
+#: share an address).
+MAX_SOCKETS_PER_ADDRESS: int | None = None
+
+#: Bytes that may wait in one socket's outgoing queue (its client reads more
+#: slowly than it is sent to); past it the socket is disconnected, with a
+#: logged reason, and its queue dropped.
+MAX_QUEUED_BYTES: int = 8 * 1024 * 1024
+
+#: Access-log lines per second (bursts of ten seconds' worth) that one socket's
+#: refused events (bad payloads, unknown events, 429s) may write; the number
+#: left out is logged with the next line.
+REFUSED_LOG_RATE: float = 10.0
+
+#: Total bytes of binary attachments one event may carry. Socket requests are
+#: JSON, so the default ``0`` refuses binary events (a 400 JWR); raise it for
+#: plain Socket.IO handlers that take binary data.
+MAX_BINARY_BYTES: int = 0
 
 DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MESSAGE_QUEUE": MESSAGE_QUEUE,
@@ -74,8 +126,18 @@ DEFAULTS: dict[str, Any] = {
     "SOCKPUB_MAX_PAYLOAD": MAX_PAYLOAD,
     "SOCKPUB_WEBSOCKET_COMPRESSION": WEBSOCKET_COMPRESSION,
     "SOCKPUB_MAX_URL_LENGTH": MAX_URL_LENGTH,
+    "SOCKPUB_PROTECTED_HEADERS": PROTECTED_HEADERS,
+    "SOCKPUB_TRUSTED_PROXIES": TRUSTED_PROXIES,
     "SOCKPUB_SESSION_IDENTITY": SESSION_IDENTITY,
     "SOCKPUB_SESSION_FOLLOW_URL": SESSION_FOLLOW_URL,
+    "SOCKPUB_AUTO_PUBLISH": AUTO_PUBLISH,
+    "SOCKPUB_MAX_REQUESTS_IN_FLIGHT": MAX_REQUESTS_IN_FLIGHT,
+    "SOCKPUB_MAX_REQUESTS_RUNNING": MAX_REQUESTS_RUNNING,
+    "SOCKPUB_MAX_REQUESTS_PER_SECOND": MAX_REQUESTS_PER_SECOND,
+    "SOCKPUB_MAX_SOCKETS_PER_ADDRESS": MAX_SOCKETS_PER_ADDRESS,
+    "SOCKPUB_MAX_QUEUED_BYTES": MAX_QUEUED_BYTES,
+    "SOCKPUB_REFUSED_LOG_RATE": REFUSED_LOG_RATE,
+    "SOCKPUB_MAX_BINARY_BYTES": MAX_BINARY_BYTES,
 }
 
 EVENT_STYLES = ("message", "model")

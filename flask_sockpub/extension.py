@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
+from functools import partial
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -12,25 +13,32 @@ from flask import Blueprint, Flask, current_app
 from socketio.pubsub_manager import PubSubManager
 
 from . import config, internals
+from .admission import install as install_limits
 from .blueprints.routes import crud_blueprint
 from .blueprints.textmatch import register_sqlite_lower
 from .cli import CrudBlueprint, sockpub_commands
 from .cluster import Cluster, Rooms, Subscribers, queue_manager
+from .cross_site import install_csrf_for_http_only
 from .emitter import Emitter
 from .errors import install_error_handler
 from .identity import connect_login_signals, log_out_sockets, register_follow_route
+from .limits import Limits, LimitSettings
+from .rooms.autopublish import install as install_autopublish
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
+from .serving.proxies import trusted_proxies
 from .serving.run import serve
 from .serving.sdk import register_client_route
 from .sessions import session_interface
 from .sockets import Socket
 from .state import SockPubState, app_state, has_state, set_state
-from .wire.packets import Packet
+from .wholeframes import WholeFrames
+from .wire.packets import packet_class
+from .wire.socket_request import protected_headers
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
@@ -87,7 +95,13 @@ class SockPub:
         ``SOCKPUB_CORS_ALLOWED_ORIGINS``, ``SOCKPUB_EVENT_STYLE``,
         ``SOCKPUB_CLIENT_URL``, ``SOCKPUB_MAX_PAYLOAD``,
         ``SOCKPUB_WEBSOCKET_COMPRESSION``, ``SOCKPUB_MAX_URL_LENGTH``,
-        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``. Gives ``MAX_CONTENT_LENGTH`` a default
+        ``SOCKPUB_SESSION_IDENTITY``, ``SOCKPUB_SESSION_FOLLOW_URL``,
+        ``SOCKPUB_AUTO_PUBLISH``, ``SOCKPUB_PROTECTED_HEADERS``,
+        ``SOCKPUB_TRUSTED_PROXIES``, ``SOCKPUB_MAX_BINARY_BYTES``, and the limits of
+        :mod:`flask_sockpub.limits`: ``SOCKPUB_MAX_REQUESTS_IN_FLIGHT``,
+        ``SOCKPUB_MAX_REQUESTS_RUNNING``, ``SOCKPUB_MAX_REQUESTS_PER_SECOND``,
+        ``SOCKPUB_MAX_SOCKETS_PER_ADDRESS``, ``SOCKPUB_MAX_QUEUED_BYTES``,
+        ``SOCKPUB_REFUSED_LOG_RATE``. Gives ``MAX_CONTENT_LENGTH`` a default
         (16 MiB) when the app sets none.
 
         With a message queue, the process starts listening to it here (and
@@ -107,6 +121,8 @@ class SockPub:
             raise ValueError(
                 f"SOCKPUB_EVENT_STYLE must be one of {config.EVENT_STYLES}, not {event_style!r}"
             )
+        protected = protected_headers(app.config["SOCKPUB_PROTECTED_HEADERS"])
+        trusted_proxies(app)  # a wrong SOCKPUB_TRUSTED_PROXIES fails here, not at a request
         max_payload = int(app.config["SOCKPUB_MAX_PAYLOAD"])
         options = self.socketio_server_options(app, max_payload)
         # Start clean, so an app never inherits another app's message queue.
@@ -114,6 +130,8 @@ class SockPub:
         self.socketio.init_app(app, **options)
         server = self.socketio.server
         register_handlers(self.socketio, server)
+        limits = Limits(LimitSettings.from_config(app.config))
+        install_limits(server, limits)
         cluster = None
         if isinstance(server.manager, internals.QueueHooks):
             cluster = Cluster(
@@ -135,12 +153,17 @@ class SockPub:
         app.wsgi_app = NoDelay(app.wsgi_app)  # type: ignore[method-assign]
         if self.socketio.async_mode == "threading":
             app.wsgi_app = EndWerkzeugWebSocket(app.wsgi_app)  # type: ignore[method-assign]
+        # A frame that cannot leave within Engine.IO's ping deadline ends the connection.
+        write_deadline = partial(internals.ping_deadline, server.eio)
+        app.wsgi_app = WholeFrames(app.wsgi_app, write_deadline)  # type: ignore[method-assign]
         install_error_handler(app)
+        install_csrf_for_http_only(app)
         session_interface(app)
         register_client_route(app)
         register_follow_route(app)
         connect_login_signals()
         app.cli.add_command(sockpub_commands)
+        install_autopublish()
         set_state(
             app,
             SockPubState(
@@ -150,12 +173,14 @@ class SockPub:
                 max_payload=max_payload,
                 max_url_length=int(app.config["SOCKPUB_MAX_URL_LENGTH"]),
                 event_style=event_style,
+                protected_headers=protected,
                 rooms=Rooms(
                     server,
                     event_style,
                     cluster,
                     alone=not isinstance(server.manager, PubSubManager),
                 ),
+                limits=limits,
             ),
         )
         for blueprint in self.crud_blueprints:
@@ -197,7 +222,7 @@ class SockPub:
             "cors_allowed_origins": origin_policy(app.config["SOCKPUB_CORS_ALLOWED_ORIGINS"]),
             "max_http_buffer_size": config.transport_limit(max_payload),
             "message_queue": app.config["SOCKPUB_MESSAGE_QUEUE"],
-            "serializer": Packet,
+            "serializer": packet_class(int(app.config["SOCKPUB_MAX_BINARY_BYTES"])),
             # Plain handlers open and save the socket's session through SockPub's
             # session interface, like virtual requests (see sessions.py).
             "manage_session": False,

@@ -21,6 +21,20 @@ for a measured reason, and only here:
   message of SockPub's own on the queue's channel, and
   :func:`start_queue_listener` starts the listener that python-socketio
   otherwise starts at the first connection (``Server.manager_initialized``);
+* python-socketio's event path, for the limits per socket
+  (:mod:`flask_sockpub.admission` holds the policy): ``Server._handle_event``,
+  run in a socket's reader for every event packet, and
+  ``Server._handle_event_internal``, the event's own task
+  (:func:`intercept_events`); ``Server.environ``, the handshake environ by
+  engine.io id (:func:`connection_environ`); ``Server._send_packet``, through
+  which python-socketio sends an acknowledgement (:func:`send_ack`);
+* Engine.IO's outgoing queue of a socket, ``Server.sockets[sid].queue``
+  (:func:`queued_packets`, :func:`drop_queued_packets`), and its ping grace
+  period (:func:`ping_deadline`);
+* python-socketio's binary packets, ``Packet.attachment_count``,
+  ``attachments`` and ``reconstruct_binary`` (:class:`AttachmentGate`);
+* where simple-websocket finds the connection's socket in the WSGI environ
+  (:func:`replace_websocket_socket`);
 * SQLAlchemy's ``Select._limit_clause`` / ``_offset_clause``
   (:func:`has_limit_or_offset`), which have no public accessor;
 * Flask's end of a blueprint's setup (``Blueprint._check_setup_finished``,
@@ -37,6 +51,7 @@ changes what this module relies on.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -47,7 +62,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
 import flask_socketio
+import sqlalchemy as sa
 from flask import Blueprint, Flask
+from socketio import packet
+from sqlalchemy.orm.attributes import set_committed_value
 
 logger = logging.getLogger("flask_sockpub")
 
@@ -173,6 +191,14 @@ def in_room(manager: Any, namespace: str, sid: str, room: str) -> bool:
     return sid in (table.get(room) or ())
 
 
+def has_sockets(manager: Any, namespace: str) -> bool:
+    """Whether any socket is connected to this process on ``namespace`` (the room ``None`` holds them all)."""
+    try:
+        return any(True for _ in manager.get_participants(namespace, None))
+    except KeyError:  # no socket ever connected there
+        return False
+
+
 def room_member_ids(manager: Any, namespace: str, room: str) -> Iterable[str]:
     """The ids of the sockets of this process in ``room`` (public API: no copy needed here)."""
     return [sid for sid, _ in manager.get_participants(namespace, room)]
@@ -274,6 +300,203 @@ def start_queue_listener(server: Any) -> None:
     if not server.manager_initialized:
         server.manager_initialized = True
         server.manager.initialize()
+
+
+# python-socketio's event path and Engine.IO's queues (the limits per socket)
+
+
+def connection_environ(server: Any, eio_sid: str) -> dict[str, Any] | None:
+    """The handshake environ of engine.io connection ``eio_sid``; ``None`` once it is gone.
+
+    python-socketio keeps it by engine.io id (``Server.environ``); its public
+    ``get_environ`` takes a Socket.IO id, which the reader does not have yet.
+    """
+    return server.environ.get(eio_sid)  # type: ignore[no-any-return]
+
+
+def intercept_events(
+    server: Any,
+    admit: Callable[[str, str | None, int | None, list[Any], Callable[[], None]], None],
+    run: Callable[[str, Callable[[], None]], None],
+) -> None:
+    """Put ``admit`` and ``run`` around python-socketio's handling of every event packet.
+
+    ``admit(eio_sid, namespace, id, data, proceed)`` runs in the socket's
+    reader as each event is read (``Server._handle_event``), before any task
+    is spawned for it; it calls ``proceed()`` to have the event handled, or
+    answers it itself (:func:`send_ack`). ``run(eio_sid, proceed)`` runs in
+    the event's own task (``Server._handle_event_internal``) and calls
+    ``proceed()`` to run the handler and send its acknowledgement.
+    There is no public-API path for this: the hooks are installed whatever
+    the versions, and ``tests/test_internals.py`` says whether they still hold.
+
+    :raises RuntimeError: this python-socketio has neither method.
+    """
+    missing = [
+        name for name in ("_handle_event", "_handle_event_internal") if not hasattr(server, name)
+    ]
+    if missing:
+        raise RuntimeError(
+            f"python-socketio's Server has no {', '.join(missing)}: this python-socketio is not "
+            "one SockPub knows how to apply its limits to (see flask_sockpub/internals.py)"
+        )
+    handle_event = server._handle_event
+    handle_event_internal = server._handle_event_internal
+
+    def admit_event(eio_sid: str, namespace: str | None, id: int | None, data: list[Any]) -> None:
+        admit(eio_sid, namespace, id, data, lambda: handle_event(eio_sid, namespace, id, data))
+
+    def run_event(
+        server_: Any, sid: str, eio_sid: str, data: list[Any], namespace: str, id: int | None
+    ) -> None:
+        run(eio_sid, lambda: handle_event_internal(server_, sid, eio_sid, data, namespace, id))
+
+    server._handle_event = admit_event
+    server._handle_event_internal = run_event
+
+
+def send_ack(server: Any, eio_sid: str, namespace: str | None, id: int, data: list[Any]) -> None:
+    """Acknowledge event ``id`` with ``data``, the way python-socketio answers a handler.
+
+    Through ``Server._send_packet``, so Flask-SocketIO's test client, which
+    catches that method, sees the answer too.
+    """
+    server._send_packet(
+        eio_sid, server.packet_class(packet.ACK, namespace=namespace, id=id, data=data)
+    )
+
+
+def queued_packets(eio: Any, eio_sid: str) -> int | None:
+    """How many packets wait in the outgoing queue of engine.io socket ``eio_sid``; ``None`` if it is gone."""
+    sock = eio.sockets.get(eio_sid)
+    return None if sock is None else sock.queue.qsize()  # type: ignore[no-any-return]
+
+
+def drop_queued_packets(eio: Any, eio_sid: str) -> None:
+    """Empty the outgoing queue of engine.io socket ``eio_sid`` (nothing is sent of it)."""
+    sock = eio.sockets.get(eio_sid)
+    if sock is None:
+        return
+    empty = eio.get_queue_empty_exception()
+    while True:
+        try:
+            sock.queue.get_nowait()
+        except empty:
+            break
+        sock.queue.task_done()
+
+
+def ping_deadline(eio: Any) -> float:
+    """Seconds Engine.IO waits for a client's pong before it counts the client gone."""
+    grace = getattr(eio, "ping_interval_grace_period", 0)
+    return float(eio.ping_interval + grace + eio.ping_timeout)
+
+
+#: Whether python-socketio's ``Packet.reconstruct_binary`` takes the data and
+#: returns it rebuilt (a classmethod in recent releases), or rebuilds ``self.data``
+#: in place (an instance method taking the attachments only, in 5.14).
+RECONSTRUCT_TAKES_DATA: bool = (
+    "data" in inspect.signature(packet.Packet.reconstruct_binary).parameters
+)
+
+
+class AttachmentGate(packet.Packet):  # type: ignore[misc]
+    """python-socketio's ``Packet``, asking before it keeps each binary attachment.
+
+    python-socketio holds a binary packet until its last attachment arrives
+    (``add_attachment`` appends to ``attachments`` up to ``attachment_count``,
+    then ``reconstruct_binary`` puts them into ``data``). Here each arriving
+    attachment is offered to :meth:`keep_attachment` first: once one is
+    refused, none is kept (those held are dropped), the rest are counted and
+    dropped as they come, and when the last one is in, :meth:`attachments_dropped`
+    is called instead of the data being rebuilt.
+    """
+
+    #: Attachments received so far, kept or not.
+    received_attachments = 0
+    #: Whether an attachment was refused (then none is kept).
+    dropping = False
+    # Set by python-socketio; declared for the type checker.
+    attachment_count: int
+    attachments: list[bytes]
+    data: Any
+
+    def keep_attachment(self, attachment: bytes) -> bool:
+        """Whether to keep ``attachment``; ``True`` by default."""
+        return True
+
+    def attachments_dropped(self) -> None:
+        """Set the packet up once its last attachment arrived, some having been refused."""
+
+    def add_attachment(self, attachment: bytes) -> bool:
+        """Take one binary attachment; ``True`` when the packet is complete."""
+        if self.received_attachments >= self.attachment_count:
+            raise ValueError("Unexpected binary attachment")
+        self.received_attachments += 1
+        if not self.dropping and not self.keep_attachment(attachment):
+            self.dropping = True
+        if self.dropping:
+            self.attachments = []
+        else:
+            self.attachments.append(attachment)
+        if self.received_attachments < self.attachment_count:
+            return False
+        if self.dropping:
+            self.attachments_dropped()
+        elif RECONSTRUCT_TAKES_DATA:
+            self.data = self.reconstruct_binary(self.data, self.attachments)
+        else:
+            self.reconstruct_binary(self.attachments)
+        return True
+
+
+# simple-websocket
+
+
+class _GeventInput:
+    """gevent's ``wsgi.input``, with the socket under it replaced for simple-websocket."""
+
+    def __init__(self, wsgi_input: Any, sock: Any) -> None:
+        self._input = wsgi_input
+        # simple-websocket reads wsgi.input.raw._sock, or wsgi.input.rfile.raw._sock
+        self.raw = _Raw(sock)
+        self.rfile = self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._input, name)
+
+
+class _Raw:
+    """Where simple-websocket looks for gevent's socket: ``raw._sock``."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+
+def replace_websocket_socket(environ: dict[str, Any], wrap: Callable[[Any, bool], Any]) -> bool:
+    """Have simple-websocket write on ``wrap(sock, duplicated)`` rather than the connection's ``sock``.
+
+    simple-websocket 1.x finds the connection's socket in the WSGI environ:
+    ``werkzeug.socket``, ``gunicorn.socket``, or under gevent's pywsgi
+    ``wsgi.input.raw._sock`` (or ``wsgi.input.rfile.raw._sock``), which it
+    ``dup()``\\ s; ``duplicated`` is ``True`` in that last case, where the
+    wrapper's ``dup()`` gives the socket actually written on. Eventlet's
+    ``eventlet.input`` is not handled here. Returns whether a socket was found.
+    """
+    for key in ("werkzeug.socket", "gunicorn.socket"):
+        if key in environ:
+            environ[key] = wrap(environ[key], False)
+            return True
+    if environ.get("SERVER_SOFTWARE", "").startswith("gevent"):
+        wsgi_input = environ.get("wsgi.input")
+        raw = getattr(wsgi_input, "raw", None) or getattr(
+            getattr(wsgi_input, "rfile", None), "raw", None
+        )
+        sock = getattr(raw, "_sock", None)
+        if sock is not None:
+            environ["wsgi.input"] = _GeventInput(wsgi_input, wrap(sock, True))
+            return True
+    return False
 
 
 # Flask-SocketIO
@@ -428,3 +651,18 @@ class LateSetupBlueprint(Blueprint):
             app.error_handler_spec[name] = defaultdict(
                 dict, {code: dict(handlers) for code, handlers in own.items()}
             )
+
+
+# SQLAlchemy, for automatic publishing
+
+
+def detached_copy(model: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of ``model`` holding ``values``, in no session, made without calling ``__init__``.
+
+    ``Mapper.class_manager.new_instance()`` is how SQLAlchemy itself makes an
+    instance it loads; a model's ``__init__`` may require arguments or do work.
+    """
+    instance = sa.inspect(model).class_manager.new_instance()
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+    return instance

@@ -30,9 +30,14 @@ class SockPubState:
     max_payload: int
     max_url_length: int
     event_style: str
+    #: The ``ProtectedHeaders`` of ``SOCKPUB_PROTECTED_HEADERS`` (typed ``Any``:
+    #: this module imports nothing of the package).
+    protected_headers: Any
     #: Room operations as this process reaches them (a ``flask_sockpub.cluster.Rooms``):
     #: its own sockets, and with a message queue every process's.
     rooms: Any = None
+    #: The limits per socket and per client address (a ``flask_sockpub.limits.Limits``).
+    limits: Any = None
     #: Server-side sessions: session cookie value -> ids of this process's
     #: sockets whose requests carry it (a logout over HTTP reaches them).
     sockets_by_session: dict[str, set[str]] = field(default_factory=dict)

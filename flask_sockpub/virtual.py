@@ -25,6 +25,7 @@ from .identity import (
     rotated_session,
     track_session,
 )
+from .limits import log_refusal
 from .sessions import keep_session_cookie, use_socket_session
 from .sockets import SUBSCRIBED_HEADER, Socket, mark_socket_request, subscribed_own_socket
 from .state import app_state
@@ -101,13 +102,15 @@ def replay(
             args,
             max_payload=state.max_payload,
             max_url_length=state.max_url_length,
+            protected=state.protected_headers,
             host=connection.get("HTTP_HOST"),
             legacy=legacy,
         )
     except BadPayload as exc:
-        access_log.info(
-            "%s %s <bad payload> %d %s%s", sid, event.upper(), exc.status, exc.message, unanswered
-        )
+        log_refusal(
+            connection,
+            "%s %s <bad payload> %d %s%s", sid, event.upper(), exc.status, exc.message, unanswered,
+        )  # fmt: skip
         return error_answer(exc.status, exc.message, legacy)
     socket = Socket(server, sid)
     try:
@@ -132,7 +135,7 @@ def answer_malformed(server: socketio.Server, sid: str, *args: Any) -> JWR:
     reason = (
         args[0].reason if args and isinstance(args[0], MalformedPayload) else "malformed packet"
     )
-    access_log.info("%s <malformed packet> 400 %s", sid, reason)
+    log_refusal(server.get_environ(sid), "%s <malformed packet> 400 %s", sid, reason)
     return error_jwr(400, reason)
 
 
@@ -143,7 +146,7 @@ def replay_unacked(server: socketio.Server, sid: str, event: Any = None, *args: 
     access-log line of the request says that nobody got the answer.
     """
     if not isinstance(event, str) or event.lower() not in METHODS:
-        return answer_unknown(str(event), sid)
+        return answer_unknown(str(event), sid, server)
     return replay(server, event.lower(), sid, *args, acknowledged=False)
 
 
@@ -162,14 +165,23 @@ def replay_message(server: socketio.Server, sid: str, *args: Any) -> JWR | str:
     return replay(server, method, sid, *args, legacy=True)
 
 
-def answer_unknown(event: str, sid: str | None = None, legacy: bool = False) -> JWR | str:
+def answer_unknown(
+    event: str,
+    sid: str | None = None,
+    server: socketio.Server | None = None,
+    legacy: bool = False,
+) -> JWR | str:
     """Answer an event that is neither a socket request nor handled by the app.
+
+    With ``server``, its access-log line counts against the socket's
+    ``SOCKPUB_REFUSED_LOG_RATE``.
 
     :param legacy: the payload came in the v0.9 form: answer with the body alone.
     """
     known = ", ".join(METHODS)
     message = f"unknown event {event[:80]!r}: socket requests are sent as one of {known}"
-    access_log.info("%s <unknown event> 400 %s", sid, message)
+    environ = server.get_environ(sid) if server is not None and sid is not None else None
+    log_refusal(environ, "%s <unknown event> 400 %s", sid, message)
     return error_answer(400, message, legacy)
 
 

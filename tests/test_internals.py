@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -354,3 +355,181 @@ def test_a_late_setup_blueprint_takes_hooks_after_registration_until_the_app_ser
     assert client.get("/elsewhere").get_json() == {"everywhere": True, "marked": None}
     with pytest.raises(AssertionError, match="has already handled a request"):
         blueprint.after_request(tag)
+
+
+# python-socketio's event path and Engine.IO's queues (the limits per socket)
+
+
+def test_python_socketio_handles_events_through_the_intercepted_methods() -> None:
+    def parameters(function: Any) -> list[str]:
+        return list(inspect.signature(function).parameters)
+
+    assert parameters(socketio.Server._handle_event) == [
+        "self",
+        "eio_sid",
+        "namespace",
+        "id",
+        "data",
+    ]
+    assert parameters(socketio.Server._handle_event_internal) == [
+        "self", "server", "sid", "eio_sid", "data", "namespace", "id",
+    ]  # fmt: skip
+    assert parameters(socketio.Server._send_packet) == ["self", "eio_sid", "pkt"]
+
+
+def test_an_intercepted_event_is_answered_or_run_and_its_environ_found(app: Flask) -> None:
+    server = app_state(app).server
+    admitted: list[str] = []
+    ran: list[bool] = []
+
+    def admit(
+        eio_sid: str, namespace: str | None, id: int | None, data: list[Any], proceed: Any
+    ) -> None:
+        admitted.append(data[0])
+        if data[0] == "refused":
+            assert id is not None
+            internals.send_ack(server, eio_sid, namespace, id, [{"refused": True}])
+        else:
+            proceed()
+
+    def run(eio_sid: str, proceed: Any) -> None:
+        environ = internals.connection_environ(server, eio_sid)
+        ran.append(environ is not None and environ["flask.app"] is app)
+        proceed()
+
+    internals.intercept_events(server, admit, run)
+    client = SocketTestClient(app)
+    try:
+        assert client.emit("refused", {}) == {"refused": True}
+        assert client.get("/join/x").body == {"joined": True}
+        assert admitted == ["refused", "get"]
+        assert ran == [True]  # the refused event never reached its task
+        assert internals.connection_environ(server, "no-such-socket") is None
+    finally:
+        client.disconnect()
+
+
+def test_engine_io_queues_each_sockets_packets_until_they_are_written() -> None:
+    import engineio
+    from engineio import packet as eio_packet
+    from engineio.socket import Socket as EngineSocket
+
+    eio = engineio.Server(async_mode="threading", ping_interval=(10, 3), ping_timeout=7)
+    assert internals.ping_deadline(eio) == 20.0
+    eio.sockets["s1"] = EngineSocket(eio, "s1")
+    assert internals.queued_packets(eio, "s1") == 0
+    eio.send_packet("s1", eio_packet.Packet(eio_packet.MESSAGE, "hello"))
+    eio.send_packet("s1", eio_packet.Packet(eio_packet.MESSAGE, "again"))
+    assert internals.queued_packets(eio, "s1") == 2
+    internals.drop_queued_packets(eio, "s1")
+    assert internals.queued_packets(eio, "s1") == 0
+    assert internals.queued_packets(eio, "gone") is None
+    internals.drop_queued_packets(eio, "gone")  # nothing to do, no error
+
+
+class RefuseBigAttachments(internals.AttachmentGate):
+    dropped = False
+
+    def keep_attachment(self, attachment: bytes) -> bool:
+        return len(attachment) <= 3
+
+    def attachments_dropped(self) -> None:
+        self.dropped = True
+
+
+BINARY_EVENT = '52-["upload",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]'
+
+
+def test_a_binary_packet_is_rebuilt_from_its_kept_attachments() -> None:
+    pkt = RefuseBigAttachments(encoded_packet=BINARY_EVENT)
+    assert pkt.attachment_count == 2
+    assert pkt.add_attachment(b"abc") is False
+    assert pkt.add_attachment(b"de") is True
+    assert pkt.data == ["upload", b"abc", b"de"] and not pkt.dropped
+    with pytest.raises(ValueError):
+        pkt.add_attachment(b"f")
+
+
+def test_a_binary_packet_keeps_nothing_once_an_attachment_is_refused() -> None:
+    pkt = RefuseBigAttachments(encoded_packet=BINARY_EVENT)
+    assert pkt.add_attachment(b"too big") is False
+    assert pkt.attachments == []
+    assert pkt.add_attachment(b"ok") is True
+    assert pkt.attachments == [] and pkt.dropped
+    assert pkt.data[0] == "upload"  # left for attachments_dropped to replace
+
+
+class RecordingSocket:
+    """A socket simple-websocket writes on, recording that it did."""
+
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.sent = 0
+        self.dupped: RecordingSocket | None = None
+
+    def send(self, data: bytes, flags: int = 0) -> int:
+        self.sent += len(data)
+        return self.sock.send(data, flags)  # type: ignore[no-any-return]
+
+    def dup(self) -> RecordingSocket:
+        self.dupped = RecordingSocket(self.sock.dup())
+        return self.dupped
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sock, name)
+
+
+HANDSHAKE = {
+    "REQUEST_METHOD": "GET",
+    "HTTP_HOST": "127.0.0.1",
+    "HTTP_UPGRADE": "websocket",
+    "HTTP_CONNECTION": "Upgrade",
+    "HTTP_SEC_WEBSOCKET_KEY": "dGhlIHNhbXBsZSBub25jZQ==",
+    "HTTP_SEC_WEBSOCKET_VERSION": "13",
+}
+
+
+class GeventInput:
+    """Shaped like gevent pywsgi's ``wsgi.input``: the socket is at ``rfile.raw._sock``."""
+
+    def __init__(self, sock: Any) -> None:
+        self.rfile = type("Rfile", (), {"raw": type("Raw", (), {"_sock": sock})()})()
+
+
+@pytest.mark.parametrize("server", ["werkzeug", "gunicorn", "gevent"])
+def test_simple_websocket_writes_on_the_socket_put_in_the_environ(server: str) -> None:
+    import simple_websocket
+
+    server_side, client_side = socket.socketpair()
+    environ: dict[str, Any] = dict(HANDSHAKE)
+    if server == "gevent":
+        environ["SERVER_SOFTWARE"] = "gevent/24"
+        environ["wsgi.input"] = GeventInput(server_side)
+    else:
+        environ[f"{server}.socket"] = server_side
+    wrapped: list[tuple[RecordingSocket, bool]] = []
+
+    def wrap(sock: Any, duplicated: bool) -> RecordingSocket:
+        wrapped.append((RecordingSocket(sock), duplicated))
+        return wrapped[-1][0]
+
+    assert internals.replace_websocket_socket(environ, wrap)
+    ws = simple_websocket.Server(environ)
+    try:
+        [(recorder, duplicated)] = wrapped
+        assert duplicated == (server == "gevent")
+        # simple-websocket wrote its handshake answer on the wrapper (or on the duplicate it made).
+        writer = recorder.dupped if duplicated else recorder
+        assert writer is not None and ws.sock is writer and writer.sent > 0
+        client_side.settimeout(5)
+        assert client_side.recv(4096).startswith(b"HTTP/1.1 101")
+    finally:
+        ws.close()
+        client_side.close()
+        server_side.close()
+        if server == "gevent" and wrapped[0][0].dupped is not None:
+            wrapped[0][0].dupped.sock.close()
+
+
+def test_no_socket_for_simple_websocket_is_said() -> None:
+    assert not internals.replace_websocket_socket(dict(HANDSHAKE), lambda sock, dup: sock)

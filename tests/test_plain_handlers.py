@@ -85,7 +85,7 @@ def test_the_apps_catch_all_on_the_default_namespace_gets_what_sockpub_does_not_
 
 
 @pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("event", ["get", "POST", "delete"])
+@pytest.mark.parametrize("event", ["get", "POST", "delete", "sockpub:mine"])
 def test_a_plain_handler_for_a_request_verb_is_refused_at_registration(
     order: str, event: str
 ) -> None:

@@ -1,4 +1,4 @@
-"""Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size."""
+"""Security defaults: allowed origins, WebSocket compression, eventlet's limits, HTTP body size, no Server header."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from flask import Flask, request
 
 from flask_sockpub import SockPub, config
+from flask_sockpub.client import Client
 from flask_sockpub.serving.origins import origin_policy
 from flask_sockpub.testing import LiveServer, live_server
 from tests.hidden_modules import without_gevent_websocket
@@ -25,10 +26,12 @@ from tests.raw_socket import RawSocket, Refused
 PIPELINE = "tests.apps.pipeline:create_app"
 ALLOWED = "http://allowed.example"
 FOREIGN = "http://evil.example"
-#: The pipeline app with compression on and one more allowed origin.
+#: The pipeline app with compression on, one more allowed origin, and one
+#: reverse proxy declared in front of it.
 CONFIGURED = {
     "SOCKPUB_TEST_SOCKPUB_WEBSOCKET_COMPRESSION": "true",
     "SOCKPUB_TEST_SOCKPUB_CORS_ALLOWED_ORIGINS": json.dumps([ALLOWED]),
+    "SOCKPUB_TEST_SOCKPUB_TRUSTED_PROXIES": "1",
 }
 #: The message SockPub logs at startup when compression is on but gevent-websocket serves WebSockets.
 GEVENT_WEBSOCKET_WARNING = (
@@ -103,11 +106,31 @@ def test_allowed_origins_connect_besides_the_same_origin_and_others_are_still_re
     assert not connects(server, FOREIGN)
 
 
+#: What a reverse proxy in front of the server adds to the handshake.
+PROXIED = {"X-Forwarded-Host": "proxy.example", "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_forwarded_host_is_believed_only_behind_a_declared_proxy(
+    servers: ServerFactory, async_mode: str
+) -> None:
+    plain, proxied = servers(async_mode, False), servers(async_mode, True)
+    with Client(plain.url) as bystander:
+        # Without a declared proxy, a client naming itself the server's host is refused.
+        assert not connects(plain, "https://proxy.example", PROXIED)
+        assert not connects(plain, FOREIGN, {"X-Forwarded-Host": "evil.example"})
+        assert bystander.get("/echo", {"message": "still"}).body["message"] == "still"
+    # Behind the declared proxy, the page it serves connects; others still do not.
+    assert connects(proxied, "https://proxy.example", PROXIED)
+    assert not connects(proxied, "https://proxy.example")
+    assert not connects(proxied, FOREIGN, PROXIED)
+
+
 @pytest.mark.parametrize("async_mode", ["threading", "gevent"])
 def test_behind_a_proxy_the_forwarded_scheme_and_host_are_the_servers_own_origin(
     servers: ServerFactory, async_mode: str
 ) -> None:
-    server = servers(async_mode, False)
+    server = servers(async_mode, True)  # one proxy declared
     proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example"}
     assert connects(server, "https://public.example", proxy)
     assert connects(server, server.url, proxy)
@@ -115,7 +138,8 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_the_servers_own_origin
     assert not connects(server, "https://public.example")
 
 
-#: What a chain of proxies forwards: the first value is the client's.
+#: What a chain of two proxies forwards: each appends what it saw, so the
+#: first value is what the outer proxy saw, the last what the inner one saw.
 TWO_PROXIES = {
     "HTTP_X_FORWARDED_PROTO": "https, http",
     "HTTP_X_FORWARDED_HOST": "b.example, c.example",
@@ -123,24 +147,27 @@ TWO_PROXIES = {
 
 
 @pytest.mark.parametrize(
-    ("forwarded", "origin", "allowed"),
+    ("proxies", "forwarded", "origin", "allowed"),
     [
-        ({"HTTP_X_FORWARDED_PROTO": "https"}, "https://a.example", True),
-        ({"HTTP_X_FORWARDED_HOST": "b.example"}, "http://b.example", True),
-        (TWO_PROXIES, "https://b.example", True),
-        (TWO_PROXIES, "http://c.example", False),
-        ({"HTTP_X_FORWARDED_HOST": "b.example"}, "https://b.example", False),
+        (1, {"HTTP_X_FORWARDED_PROTO": "https"}, "https://a.example", True),
+        (1, {"HTTP_X_FORWARDED_HOST": "b.example"}, "http://b.example", True),
+        (2, TWO_PROXIES, "https://b.example", True),
+        (2, TWO_PROXIES, "http://c.example", False),
+        (1, TWO_PROXIES, "http://c.example", True),
+        (1, TWO_PROXIES, "https://b.example", False),
+        (1, {"HTTP_X_FORWARDED_HOST": "b.example"}, "https://b.example", False),
+        (0, {"HTTP_X_FORWARDED_HOST": "b.example"}, "http://b.example", False),
     ],
 )
-def test_origin_policy_takes_the_first_forwarded_scheme_and_host(
-    forwarded: dict[str, str], origin: str, allowed: bool
+def test_origin_policy_takes_the_forwarded_scheme_and_host_of_the_declared_proxies(
+    proxies: int, forwarded: dict[str, str], origin: str, allowed: bool
 ) -> None:
+    app = Flask(__name__)
+    app.config["SOCKPUB_TRUSTED_PROXIES"] = proxies
     policy = origin_policy(None)
     assert callable(policy)
-    assert (
-        policy(origin, {"HTTP_HOST": "a.example", "wsgi.url_scheme": "http", **forwarded})
-        is allowed
-    )
+    environ = {"HTTP_HOST": "a.example", "wsgi.url_scheme": "http", "flask.app": app, **forwarded}
+    assert policy(origin, environ) is allowed
 
 
 @pytest.mark.parametrize(
@@ -180,15 +207,20 @@ def test_origin_policy_refuses_settings_of_the_wrong_type() -> None:
 def websocket_upgrade(server: LiveServer) -> tuple[str, dict[str, str]]:
     """Open a WebSocket offering permessage-deflate, as browsers do; the response's status line and headers."""
     key = base64.b64encode(os.urandom(16)).decode()
-    handshake = (
+    return http_answer(
+        server,
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
         f"Host: 127.0.0.1:{server.port}\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
     )
+
+
+def http_answer(server: LiveServer, request_text: str) -> tuple[str, dict[str, str]]:
+    """Send ``request_text`` as is; the answer's status line and headers (names in lower case)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
-        connection.sendall(handshake.encode())
+        connection.sendall(request_text.encode())
         received = b""
         while b"\r\n\r\n" not in received:
             chunk = connection.recv(4096)
@@ -227,6 +259,43 @@ def test_under_gevent_websocket_compression_is_declined_and_sockpub_says_why(
     assert status.split()[1] == "101"
     assert "sec-websocket-extensions" not in headers
     assert GEVENT_WEBSOCKET_WARNING in server.log()
+
+
+# No answer names the server's software and versions.
+
+#: Requests answered by each part of the server: a view, a 404, the SDK route,
+#: engine.io's polling handshake, the WebSocket upgrade, and the HTTP server's
+#: own refusal of too many headers.
+PLAIN_REQUESTS = {
+    "view": "GET /echo?message=hi HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "not found": "GET /no/such/page HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "sdk": "GET /sockpub/sockpub.js HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "polling": "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: {host}\r\n\r\n",
+    "too many headers": "GET /echo HTTP/1.1\r\nHost: {host}\r\n" + "X-Filler: x\r\n" * 200 + "\r\n",
+}
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent", "eventlet"])
+def test_no_answer_carries_a_server_header(servers: ServerFactory, async_mode: str) -> None:
+    server = servers(async_mode, False)
+    with Client(server.url) as bystander:
+        answers = {
+            name: http_answer(server, text.format(host=f"127.0.0.1:{server.port}"))
+            for name, text in PLAIN_REQUESTS.items()
+        }
+        answers["websocket"] = websocket_upgrade(server)
+        statuses = {name: status.split()[1] for name, (status, _) in answers.items()}
+        # gevent refuses too many headers with a 400, the others with a 431.
+        assert statuses.pop("too many headers") in ("400", "431")
+        assert statuses == {
+            "view": "200", "not found": "404", "sdk": "200", "polling": "200", "websocket": "101",
+        }  # fmt: skip
+        assert {
+            name: headers.get("server") for name, (_, headers) in answers.items()
+        } == dict.fromkeys(answers)
+        jwr = bystander.emit("get", {"method": "GET", "url": "/echo?message=hi"})
+        assert jwr["statusCode"] == 200 and jwr["body"]["message"] == "hi"
+        assert "server" not in {name.lower() for name in jwr["headers"]}
 
 
 # eventlet's listen backlog and connection cap.

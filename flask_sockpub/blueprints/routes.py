@@ -27,6 +27,7 @@ from flask import Blueprint, Flask
 from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
+from ..cross_site import refuse_cross_site_write
 from ..errors import json_error
 from ..internals import LateSetupBlueprint
 from ..model import hide
@@ -121,6 +122,7 @@ def crud_blueprint(
                 blueprint.add_url_rule(
                     rule, endpoint, wrap(action, view), methods=methods, strict_slashes=False
                 )
+    blueprint.before_request(refuse_cross_site_write)
     blueprint.register_error_handler(HTTPException, json_error)
     blueprint.register_error_handler(FieldErrors, field_errors)
     blueprint.record(_answer_routing_errors_as_json)

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response, abort, jsonify, request
+from flask import Response, abort, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from ..rooms.authorization import allows
+from ..rooms.autopublish import MIRROR_KEY, is_autopublished
 from ..rooms.model_rooms import ModelRooms
 from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
@@ -84,10 +85,11 @@ class CrudViews:
         values = self.columns.checked_values(self.body() if body is None else body, creating=True)
         row = self.model(**values)
         self.db.session.add(row)
-        self.commit()
+        published = self.commit()
         record = self.record(row)
         key = record[self.columns.primary_key]
-        self.rooms.publish_create(record, omit=self.omitted())
+        if not published:
+            self.rooms.publish_create(record, omit=self.omitted())
         socket = find_current_socket()
         if socket is not None and self.allowed(socket, row):
             self.rooms.subscribe(socket, key)
@@ -106,9 +108,9 @@ class CrudViews:
         )
         for name, value in values.items():
             setattr(row, name, value)
-        self.commit()
+        published = self.commit()
         record = self.record(row)
-        if record != previous:
+        if not published and record != previous:
             self.rooms.publish_update(
                 record[self.columns.primary_key], record, omit=self.omitted(), previous=previous
             )
@@ -120,8 +122,8 @@ class CrudViews:
         record = self.record(row)
         key = record[self.columns.primary_key]
         self.db.session.delete(row)
-        self.commit()
-        self.rooms.publish_destroy(key, omit=self.omitted(), previous=record)
+        if not self.commit():
+            self.rooms.publish_destroy(key, omit=self.omitted(), previous=record)
         socket = find_current_socket()
         if socket is not None:
             self.rooms.unsubscribe(socket, key)  # nobody stays, the requester included
@@ -160,7 +162,11 @@ class CrudViews:
         return self.columns.shown(serialize(row))
 
     def body(self) -> Mapping[str, Any]:
-        """The request's values: a JSON object, or a form; ``{}`` for an empty body."""
+        """The request's values: a JSON object, or a form; ``{}`` for an empty body.
+
+        A form's CSRF token field (Flask-WTF's ``CSRFProtect`` checked it
+        already) is not a value.
+        """
         if request.is_json:
             body = request.get_json(silent=True)
             if body is None:
@@ -169,19 +175,30 @@ class CrudViews:
                 raise InvalidBody(f"the body must be a JSON object, not {type(body).__name__}", {})
             return body
         if request.form:
-            return request.form.to_dict()
+            values = request.form.to_dict()
+            if "csrf" in current_app.extensions:
+                values.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+            return values
         if request.get_data(cache=True):
             raise InvalidBody("send the values as JSON or form-encoded", {})
         return {}
 
-    def commit(self) -> None:
-        """Commit, or roll back and explain a constraint violation to the client."""
+    def commit(self) -> bool:
+        """Commit, or roll back and explain a constraint violation to the client.
+
+        :returns: whether the commit published the change itself (the model is
+            published automatically); if not, the view publishes it.
+        """
         session = self.db.session
+        published = is_autopublished(self.model)
+        if published and self.mirror:
+            g.setdefault(MIRROR_KEY, True)
         try:
             session.commit()
         except DBAPIError as exc:
             session.rollback()
             raise self.columns.database_refusal(exc) from None
+        return published
 
     def reader(self) -> Socket | None:
         """The socket a list or get subscribes: the requester's; nobody for HTTP and for ``HEAD``."""

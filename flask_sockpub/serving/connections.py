@@ -15,8 +15,9 @@ from ..identity import track_session, untrack_session
 from ..internals import PlainHandlerHook
 from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
+from ..state import app_state
 from ..virtual import answer_malformed, answer_unknown, replay, replay_message, replay_unacked
-from ..wire.packets import MALFORMED_EVENT, UNACKED_EVENT
+from ..wire.packets import INTERNAL_PREFIX, MALFORMED_EVENT, UNACKED_EVENT
 from ..wire.socket_request import MESSAGE_EVENT, METHODS, MalformedPayload, is_legacy
 
 if TYPE_CHECKING:
@@ -41,7 +42,8 @@ class SocketIO(PlainHandlerHook):
     * a handler the app registers for ``"*"`` gets every event SockPub does
       not serve;
     * registering a handler for an event SockPub serves (the request verbs
-      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`) is an error.
+      ``get``, ``post``, ... in :data:`RESERVED_EVENTS`), or for a name
+      starting with ``sockpub:`` (which clients may not send), is an error.
 
     Whether the app registers before or after ``init_app`` makes no
     difference. Plain handlers run with Flask-SocketIO's request context, as usual.
@@ -111,7 +113,13 @@ class SocketIO(PlainHandlerHook):
             if scheme.lower() == "bearer" and token.strip():
                 auth = {"token": token.strip()}
         keep_auth(environ, auth)
+        limits = app_state(environ["flask.app"]).limits
+        refusal = limits.admit_address(environ)
+        if refusal is not None:
+            limits.log_refusal(environ, "%s <connect> refused %s", sid, refusal)
+            raise ConnectionRefusedError(refusal)
         answer = None
+        accepted = False
         try:
             for handler in self.connect_handlers:
                 if self.run_plain_handler(handler, "connect", "/", sid, environ, auth) is False:
@@ -119,11 +127,15 @@ class SocketIO(PlainHandlerHook):
             namespace = self.server.namespace_handlers.get("/")
             if namespace is not None:
                 answer = namespace.trigger_event("connect", sid, environ, auth)
+            accepted = answer is not False
         except ConnectionRefusedError:
             raise
         except Exception:
             logger.exception("a connect handler failed; socket %s refused", sid)
             raise ConnectionRefusedError("internal server error") from None
+        finally:
+            if not accepted:  # refused: the socket does not count under its address
+                limits.release_address(environ)
         if answer is not False:
             # Findable by its session from now on (a logout over HTTP reaches it).
             app = environ["flask.app"]
@@ -140,7 +152,9 @@ class SocketIO(PlainHandlerHook):
         """
         environ = self.server.get_environ(sid)
         if environ:
-            untrack_session(environ["flask.app"], environ, sid)
+            app = environ["flask.app"]
+            app_state(app).limits.release_address(environ)
+            untrack_session(app, environ, sid)
         for handler in self.disconnect_handlers:
             args = (reason,) if takes_reason(handler) else ()
             try:
@@ -168,8 +182,8 @@ def takes_reason(handler: Callable[..., Any]) -> bool:
 
 def refuse_reserved_event(event: str) -> None:
     """Raise for an app handler of an event SockPub serves on the default namespace."""
-    if event.lower() in RESERVED_EVENTS:
-        reserved = ", ".join(sorted(RESERVED_EVENTS))
+    if event.lower() in RESERVED_EVENTS or event.lower().startswith(INTERNAL_PREFIX):
+        reserved = ", ".join([*sorted(RESERVED_EVENTS), f"{INTERNAL_PREFIX}*"])
         raise ValueError(
             f"the event {event!r} on the default namespace '/' is SockPub's: socket requests "
             f"arrive as it and are answered by your views. Reserved names: {reserved}. "
@@ -187,6 +201,9 @@ def register_handlers(socketio: SocketIO, server: Server) -> None:
     for method in METHODS:
         server.on(method, counted(socketio, partial(replay, server, method)))
     server.on(MALFORMED_EVENT, partial(answer_malformed, server))
+    # On the app's other namespaces too: a client event named "disconnect" on
+    # "/chat" arrives as MALFORMED_EVENT and is answered, not run.
+    server.on(MALFORMED_EVENT, partial(answer_malformed_elsewhere, server), namespace="*")
     server.on(UNACKED_EVENT, counted(socketio, partial(replay_unacked, server)))
     server.on("*", counted(socketio, partial(answer_other_event, socketio)))
     server.on("connect", socketio.connected)
@@ -204,6 +221,11 @@ def counted(socketio: SocketIO, handler: Callable[..., Any]) -> Callable[..., An
             socketio.requests_in_flight -= 1
 
     return run
+
+
+def answer_malformed_elsewhere(server: Server, namespace: str, sid: str, *args: Any) -> Any:
+    """:func:`~flask_sockpub.virtual.answer_malformed` on a namespace other than ``/``."""
+    return answer_malformed(server, sid, *args)
 
 
 def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> Any:
@@ -231,4 +253,4 @@ def answer_other_event(socketio: SocketIO, event: str, sid: str, *args: Any) -> 
         return replay_message(server, sid, *args)
     if namespace is not None:
         return namespace.trigger_event(event, sid, *args)
-    return answer_unknown(event, sid, legacy=is_legacy(args))
+    return answer_unknown(event, sid, server, legacy=is_legacy(args))

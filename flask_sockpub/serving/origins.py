@@ -10,12 +10,19 @@ always allowed, the setting adds others, and only ``"*"`` allows every origin.
 Clients that send no ``Origin`` (non-browser clients: the Python client,
 curl) are not checked: the header is what a browser uses to say where a page
 came from.
+
+Behind a reverse proxy the server's own origin is the one the proxy forwards
+(``X-Forwarded-Proto``/``-Host``), believed only when the app declares its
+proxies (see :mod:`flask_sockpub.serving.proxies`): without that, any client
+could name the origin it comes from as the server's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from .proxies import forwarded_environ
 
 #: engine.io's ``cors_allowed_origins``: ``"*"``, or a function of (origin, environ).
 OriginPolicy = str | Callable[[str | None, dict[str, Any]], bool]
@@ -51,19 +58,12 @@ def origin_policy(setting: str | Iterable[str] | None) -> OriginPolicy:
 
 
 def own_origins(environ: dict[str, Any]) -> tuple[str, ...]:
-    """The server's own origin as the request names it (and as a proxy forwards it)."""
-    host = environ.get("HTTP_HOST")
-    if not host:
-        return ()
-    scheme = environ.get("wsgi.url_scheme", "http")
-    origins = [f"{scheme}://{host}"]
-    # The same two headers engine.io honours: a browser page cannot set them on
-    # a WebSocket request, a reverse proxy in front of the app does.
-    forwarded_scheme = environ.get("HTTP_X_FORWARDED_PROTO")
-    forwarded_host = environ.get("HTTP_X_FORWARDED_HOST")
-    if forwarded_scheme or forwarded_host:
-        origins.append(
-            f"{(forwarded_scheme or scheme).split(',')[0].strip()}://"
-            f"{(forwarded_host or host).split(',')[0].strip()}"
-        )
+    """The server's own origin as the request names it, and as declared proxies forward it."""
+    origins = []
+    for seen in (environ, forwarded_environ(environ)):
+        host = seen.get("HTTP_HOST")
+        if host:
+            origin = f"{seen.get('wsgi.url_scheme', 'http')}://{host}"
+            if origin not in origins:
+                origins.append(origin)
     return tuple(origins)

@@ -7,11 +7,14 @@ wrong is said in a :class:`BadPayload`, answered with a 4xx JWR.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import orjson
+
+from .. import config
 
 #: The events a socket request may be sent as (compared case-insensitively).
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -21,8 +24,10 @@ METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 MESSAGE_EVENT = "message"
 #: Methods whose ``data`` becomes the JSON body; the others put it in the query.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-#: Payload headers that cannot replace the handshake's.
-PROTECTED_HEADERS = frozenset({"origin", "cookie", "host"})
+#: Payload headers that never replace the handshake's, whatever
+#: ``SOCKPUB_PROTECTED_HEADERS`` says: a socket request is the socket's, from
+#: its page, with its session.
+ALWAYS_PROTECTED = frozenset({"origin", "cookie", "host"})
 #: Headers the transport owns; payload values for them are ignored.
 TRANSPORT_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "connection", "upgrade", "keep-alive", "te", "trailer"}
@@ -62,6 +67,54 @@ class BadPayload(Exception):
         self.status = status
 
 
+@dataclass(frozen=True, slots=True)
+class ProtectedHeaders:
+    """Header names (lower case) a socket request's payload may not set: the handshake's stay."""
+
+    names: frozenset[str]
+    #: Prefixes from names ending in ``*`` (``x-forwarded-``).
+    prefixes: tuple[str, ...] = ()
+
+    def __contains__(self, lowered: object) -> bool:
+        return lowered in self.names or (
+            bool(self.prefixes) and isinstance(lowered, str) and lowered.startswith(self.prefixes)
+        )
+
+
+def protected_headers(setting: Iterable[str]) -> ProtectedHeaders:
+    """The :class:`ProtectedHeaders` of a ``SOCKPUB_PROTECTED_HEADERS`` value.
+
+    ``Origin``, ``Cookie`` and ``Host`` are always protected.
+
+    :param setting: header names, case-insensitive; a name ending in ``*``
+        covers every header it starts (``"X-Forwarded-*"``).
+    :raises TypeError: the setting is not a list of strings.
+    :raises ValueError: a ``*`` is anywhere but at the end of a name.
+    """
+    if isinstance(setting, str) or not all(isinstance(name, str) for name in setting):
+        raise TypeError(
+            "SOCKPUB_PROTECTED_HEADERS must be a list of header names like "
+            f"['X-Forwarded-*', 'X-Real-IP'], not {setting!r}"
+        )
+    names = set(ALWAYS_PROTECTED)
+    prefixes = []
+    for name in setting:
+        lowered = name.strip().lower()
+        if "*" in lowered[:-1] or not _TOKEN.match(lowered.rstrip("*") or "*"):
+            raise ValueError(
+                f"SOCKPUB_PROTECTED_HEADERS: {name!r} is not a header name (a '*' may only end one)"
+            )
+        if lowered.endswith("*"):
+            prefixes.append(lowered[:-1])
+        else:
+            names.add(lowered)
+    return ProtectedHeaders(frozenset(names), tuple(prefixes))
+
+
+#: The protected headers of the default ``SOCKPUB_PROTECTED_HEADERS``.
+DEFAULT_PROTECTED = protected_headers(config.PROTECTED_HEADERS)
+
+
 @dataclass(slots=True)
 class SocketRequest:
     """A socket request, checked, in the parts a WSGI environ is built from."""
@@ -88,6 +141,7 @@ def parse_request(
     max_url_length: int,
     host: str | None = None,
     legacy: bool | None = None,
+    protected: ProtectedHeaders = DEFAULT_PROTECTED,
 ) -> SocketRequest:
     """Check the payload of socket event ``event`` and return its request parts.
 
@@ -95,6 +149,7 @@ def parse_request(
         naming it is a path on this server.
     :param legacy: whether the request came in a v0.9 form, whose payload may
         call ``data`` ``params`` (default: when the payload is a JSON string).
+    :param protected: payload headers dropped, so that the handshake's stay.
     """
     method = event.upper()
     if legacy is None:
@@ -105,7 +160,7 @@ def parse_request(
         raise BadPayload(f"the payload's method {declared!r} does not match the event {event!r}")
     url = _checked_url(payload.get("url"), max_url_length, host)
     path, _, query = url.partition("#")[0].partition("?")
-    headers = _checked_headers(payload.get("headers"))
+    headers = _checked_headers(payload.get("headers"), protected)
     data = _data_of(payload, legacy)
     body = b""
     content_type = None
@@ -247,7 +302,7 @@ def _authority(scheme: str, netloc: str) -> str:
     return authority[: -len(default)] if default and authority.endswith(default) else authority
 
 
-def _checked_headers(headers: Any) -> dict[str, str]:
+def _checked_headers(headers: Any, protected: ProtectedHeaders) -> dict[str, str]:
     if headers is None:
         return {}
     if not isinstance(headers, dict):
@@ -265,7 +320,7 @@ def _checked_headers(headers: Any) -> dict[str, str]:
         if _CONTROL.search(value.replace("\t", " ")):
             raise BadPayload(f"header {name!r} must not contain control characters")
         lowered = name.lower()
-        if lowered not in PROTECTED_HEADERS and lowered not in TRANSPORT_HEADERS:
+        if lowered not in protected and lowered not in TRANSPORT_HEADERS:
             checked[lowered] = value
     return checked
 

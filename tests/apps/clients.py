@@ -7,7 +7,8 @@ by returning False; any other token is refused with the reason
 records every socket it sees and refuses the token ``"plain-handler-refuses"``.
 The token ``"crash-the-hook"`` makes the hook fail. Of the two disconnect hooks,
 the first always fails; the second broadcasts the leaving socket to the room
-``presence``.
+``presence``. ``POST /rooms/<room>/broadcast-large`` broadcasts a message of
+``size`` characters made by the server.
 """
 
 from __future__ import annotations
@@ -80,6 +81,13 @@ def create_app(**config: Any) -> Flask:
             # gevent-websocket's handler puts its WebSocket in the handshake environ.
             "gevent_websocket": "wsgi.websocket" in environ,
         }
+
+    @app.route("/rooms/<room>/broadcast-large", methods=["POST"])
+    def shout_large(room: str) -> Any:
+        # A large message made here, so that a test need not upload it.
+        size = int(param("size", 1024))
+        broadcast(room, {"room": room, "text": "x" * size})
+        return {"sent": size}
 
     @app.route("/kick", methods=["POST"])
     def kick() -> Any:
