@@ -45,6 +45,10 @@ def create_app() -> Flask:
     folder = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="sockpub-bench-")
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(folder, "bench.sqlite")
     app.config.from_prefixed_env()  # FLASK_SOCKPUB_...=... from the environment, for bench.flood
+    if os.environ.get(
+        "SOCKPUB_MESSAGE_QUEUE"
+    ):  # set by the many-processes scenario (bench/cluster.py)
+        app.config["SOCKPUB_MESSAGE_QUEUE"] = os.environ["SOCKPUB_MESSAGE_QUEUE"]
     db.init_app(app)
     sockpub.init_app(app)
     with app.app_context():

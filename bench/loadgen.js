@@ -22,6 +22,11 @@
 //             posts `rounds` times; per round the time from the post to the last
 //             subscriber holding the message (socket.io event `event`, default
 //             "message"; Sails publishes under the model's identity, "item").
+//             With `urls`, the subscribers are spread evenly over those servers
+//             (the publisher is on the first); with `hold_s`, they stay
+//             connected that long before the first post (`held` in the result
+//             says how many still were). `path` and `field` name the list
+//             route and the field a post sets (default "/item", "title").
 //   idle      `sockets` sockets connect and stay; after the "connected" mark the
 //             harness writes a line to stdin (or `hold_s` passes), then they close.
 "use strict";
@@ -212,16 +217,19 @@ async function runHttp() {
   return { connections: scenario.connections, ...result };
 }
 
+const LIST_PATH = scenario.path || "/item";
+const TITLE_FIELD = scenario.field || "title";
+
 async function subscribe(socket) {
   if (scenario.subscribe === "event") {
-    const jwr = await request(socket, "subscribe", "/item");
+    const jwr = await request(socket, "subscribe", LIST_PATH);
     return jwr && jwr.statusCode === 200;
   }
   if (scenario.subscribe === "sails") {
-    const jwr = await request(socket, "get", "/item");
+    const jwr = await request(socket, "get", LIST_PATH);
     return jwr && jwr.statusCode === 200;
   }
-  const jwr = await request(socket, "get", "/item");
+  const jwr = await request(socket, "get", LIST_PATH);
   return jwr && jwr.statusCode === 200 && jwr.headers["X-Sockpub-Subscribed"] === "1";
 }
 
@@ -239,17 +247,39 @@ async function subscribeAll(sockets, parallel = 50) {
   if (refused) fail(`${refused} of ${sockets.length} subscriptions failed`);
 }
 
+// `count` sockets spread evenly over `urls` (one server process each).
+async function connectSpread(urls, count) {
+  const sockets = [];
+  for (let index = 0; index < urls.length; index += 1) {
+    const share = Math.floor(count / urls.length) + (index < count % urls.length ? 1 : 0);
+    sockets.push(...(await connectMany(urls[index], share)));
+  }
+  return sockets;
+}
+
 async function runFanout() {
   const count = scenario.subscribers;
+  const urls = scenario.urls || [scenario.url];
   const started = now();
-  const subscribers = await connectMany(scenario.url, count);
-  const [publisher] = await connectMany(scenario.url, 1);
+  const subscribers = await connectSpread(urls, count);
+  const [publisher] = await connectMany(urls[0], 1);
   await subscribeAll(subscribers);
   progress(`${count} subscribers connected and subscribed in ${((now() - started) / 1000).toFixed(1)} s`);
+  let dropped = 0;
+  for (const socket of subscribers) socket.on("disconnect", () => { dropped += 1; });
+  let held = null;
+  if (scenario.hold_s) {
+    // The scale check: every socket stays connected this long after the last one connected.
+    say({ event: "mark", name: "connected", sockets: subscribers.length });
+    progress(`holding ${subscribers.length} sockets for ${scenario.hold_s} s`);
+    await sleep(scenario.hold_s * 1000);
+    held = { dropped, still_connected: subscribers.filter((socket) => socket.connected).length };
+    progress(`after ${scenario.hold_s} s: ${held.still_connected} connected, ${dropped} dropped`);
+  }
   let round = null;
   for (const socket of subscribers) {
     socket.on(scenario.event || "message", (message) => {
-      if (!round || !message || message.data?.title !== round.title) return;
+      if (!round || !message || message.data?.[TITLE_FIELD] !== round.title) return;
       round.received += 1;
       if (round.received === 1) round.first = now();
       if (round.received === count) {
@@ -272,8 +302,8 @@ async function runFanout() {
     });
     const meter = cpuMeter();
     const sent = now();
-    const acked = request(publisher, "post", "/item", { title }).then((jwr) => {
-      if (!jwr || jwr.statusCode < 200 || jwr.statusCode > 299) fail(`post /item answered ${JSON.stringify(jwr)}`);
+    const acked = request(publisher, "post", LIST_PATH, { [TITLE_FIELD]: title }).then((jwr) => {
+      if (!jwr || jwr.statusCode < 200 || jwr.statusCode > 299) fail(`post ${LIST_PATH} answered ${JSON.stringify(jwr)}`);
       return now();
     });
     let ackAt;
@@ -307,6 +337,7 @@ async function runFanout() {
     publisher_ack: summary(acks),
     deliveries_per_s: allDelivered.p50_ms ? count / (allDelivered.p50_ms / 1000) : null,
     missing,
+    held,
     loadgen_cpu_percent: all.length ? Math.round((cpuSum / all.length) * 10) / 10 : null,
   };
 }

@@ -135,9 +135,33 @@ def _ratios(results: Results) -> Figure:
     return figure
 
 
+def _processes(results: Results) -> Figure:
+    """Deliveries per second and time to the last delivery, by number of processes on one Redis."""
+    runs = {int(count): run for count, run in results["processes"].items() if "error" not in run}
+    counts = sorted(runs)
+    figure, (rate, latency) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    rate.bar([str(count) for count in counts], [runs[count]["deliveries_per_s"] for count in counts],
+             color=STYLE["ours"]["color"])  # fmt: skip
+    rate.set_xlabel("processes")
+    rate.set_ylabel("deliveries/s (p50 round)")
+    for label, key, dashed in (("p50", "p50_ms", False), ("p99", "p99_ms", True)):
+        latency.plot([str(count) for count in counts], [runs[count]["all_delivered"][key] for count in counts],
+                     label=label, linestyle="--" if dashed else "-", **STYLE["ours"])  # fmt: skip
+    latency.set_xlabel("processes")
+    latency.set_ylabel("ms until all subscribers hold it")
+    latency.set_ylim(bottom=0)
+    latency.legend()
+    subscribers = results["meta"]["plan"]["processes_subscribers"]
+    figure.suptitle(
+        f"Many processes on one Redis: fan-out to {subscribers:,} subscribers spread over them"
+    )
+    figure.tight_layout()
+    return figure
+
+
 def draw(results: Results, folder: Path) -> list[Path]:
-    """Write requests.png, latency.png, fanout.png and ratios.png into ``folder``; their paths."""
-    figures = {
+    """Write requests.png, latency.png, fanout.png, ratios.png and processes.png into ``folder``; their paths."""
+    figures: dict[str, Figure] = {} if not results["runs"] else {
         "requests.png": _figure(
             results, "Socket requests/s (get /echo), sockets sending back to back", "sockets", "requests/s",
             [("", "requests", ("rps",))],
@@ -154,6 +178,8 @@ def draw(results: Results, folder: Path) -> list[Path]:
         ),
         "ratios.png": _ratios(results),
     }  # fmt: skip
+    if results.get("processes"):
+        figures["processes.png"] = _processes(results)
     written = []
     for name, figure in figures.items():
         path = folder / name

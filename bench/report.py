@@ -188,8 +188,30 @@ def text_table(results: Results) -> str:
                 first.ljust(widths[0]), *(c.rjust(w) for c, w in zip(middle, widths[1:-1])), last,
             ]).rstrip())  # fmt: skip
         lines.append("")
+    if results.get("processes"):
+        lines.append("== many processes (gevent, one Redis) ==")
+        lines.extend("  ".join(cell.rjust(22) for cell in line) for line in process_rows(results))
+        lines.append("")
     lines.extend(f"warning: {warning}" for warning in results.get("warnings", []))
     return "\n".join(lines)
+
+
+PROCESS_HEADER = ["processes", "deliveries/s", "all delivered p50 ms", "p99 ms", "missing"]
+
+
+def process_rows(results: Results) -> list[list[str]]:
+    """The many-processes table: header, then one row per process count."""
+    lines = [PROCESS_HEADER]
+    for count, run in results.get("processes", {}).items():
+        if "error" in run:
+            lines.append([count, "failed", "", "", ""])
+            continue
+        done = run["all_delivered"]
+        lines.append([
+            count, number(run["deliveries_per_s"]), number(done["p50_ms"]), number(done["p99_ms"]),
+            str(run["missing"]),
+        ])  # fmt: skip
+    return lines
 
 
 def rst_tables(results: Results) -> str:
@@ -198,6 +220,17 @@ def rst_tables(results: Results) -> str:
     for mode in results["runs"]:
         out += [f".. list-table:: {mode}", "   :header-rows: 1", "   :widths: 34 9 9 9 9 9 21", ""]
         for line in [HEADER, *(_cells(row) for row in rows(results, mode))]:
+            out.append(f"   * - {line[0]}")
+            out.extend(f"     - {cell}" if cell else "     -" for cell in line[1:])
+        out.append("")
+    if results.get("processes"):
+        subscribers = results["meta"]["plan"]["processes_subscribers"]
+        out += [
+            f".. list-table:: many processes: fan-out to {subscribers:,} subscribers spread over "
+            "the processes, gevent, one Redis",
+            "   :header-rows: 1", "",
+        ]  # fmt: skip
+        for line in process_rows(results):
             out.append(f"   * - {line[0]}")
             out.extend(f"     - {cell}" if cell else "     -" for cell in line[1:])
         out.append("")

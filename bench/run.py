@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plots, processes, report, sails
+from .cluster import many_processes
 from .launcher import NODE, SAILS, running_server
 from .scenarios import QUICK, Plan, measure_server
 from .serve import WEBSOCKET_CHOICES, raise_file_limit
@@ -87,6 +88,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="leave out the Sails peer (it is installed with npm into bench/.sails at the first run)",
     )
     parser.add_argument(
+        "--many-processes",
+        choices=("yes", "no", "only"),
+        default="yes",
+        help="the many-processes scenario (1, 2, 3 processes on a Redis of the run's own): "
+        "with the rest (yes, the default), left out (no), or alone (only)",
+    )
+    parser.add_argument(
         "--from-json", type=Path, help="only redraw the table and plots of an earlier run"
     )
     args = parser.parse_args(argv)
@@ -98,8 +106,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def preflight(websocket: str, with_sails: bool) -> None:
+def preflight(websocket: str, with_sails: bool, with_redis: bool = True) -> None:
     """Stop early, with the reason, when the machine cannot run the benchmark."""
+    if with_redis and shutil.which("redis-server") is None:
+        raise SystemExit(
+            "bench: redis-server is missing (the many-processes scenario starts one; "
+            "--many-processes no leaves it out)"
+        )
     if shutil.which("taskset") is None:
         raise SystemExit("bench: taskset is missing (util-linux)")
     if shutil.which("node") is None:
@@ -237,7 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.from_json:
         write_outputs(json.loads(args.from_json.read_text()), args.out)
         return
-    preflight(args.websocket, args.sails)
+    if args.many_processes == "only":
+        args.sails, args.modes = False, []
+    preflight(args.websocket, args.sails, args.many_processes != "no")
     processes.stop_children_on_exit()
     raise_file_limit()  # inherited by the load generator and the Sails server
     if args.sails:
@@ -253,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "sails": None,
         "runs": {},
+        "processes": {},
         "warnings": [],
     }
     progress(f"load: {results['meta']['machine']['uptime']}")
@@ -268,6 +284,15 @@ def main(argv: list[str] | None = None) -> None:
                 mode, runs["ours"].get("settings", {}), runs["floor"].get("settings", {})
             )
             results["warnings"] += check_results(mode, runs)
+            save(results, args.out)
+        if args.many_processes != "no":
+            results["processes"] = many_processes(
+                plan.processes,
+                plan.processes_subscribers,
+                plan.rounds,
+                plan.warmup_rounds,
+                progress,
+            )
             save(results, args.out)
     finally:
         processes.stop_all()

@@ -35,6 +35,10 @@ class Plan:
     settle_s: float = 2.0
     #: Under threading every socket holds several OS threads: more subscribers are skipped.
     threading_max_subscribers: int = 1000
+    #: The many-processes scenario (bench/cluster.py): process counts, and the
+    #: subscribers spread over them.
+    processes: tuple[int, ...] = (1, 2, 3)
+    processes_subscribers: int = 1000
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,7 +47,7 @@ class Plan:
 QUICK = Plan(
     concurrency=(1, 10, 50), http_connections=(1, 10), subscribers=(100, 300), rounds=5,
     warmup_rounds=1, warmup_s=0.3, duration_s=1.0, idle_sockets=200, settle_s=1.0,
-    threading_max_subscribers=300,
+    threading_max_subscribers=300, processes_subscribers=300,
 )  # fmt: skip
 
 

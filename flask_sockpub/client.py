@@ -48,6 +48,8 @@ __all__ = [
 CLOSE_WAIT = 0.2
 #: Seconds :meth:`Client.close` waits for the long-polling transport to wind down.
 POLLING_CLOSE_WAIT = 1.0
+#: Disconnect reasons of a connection lost (not closed by either side).
+LOST_TRANSPORT_REASONS = frozenset({"transport error", "transport close"})
 
 
 class ClientError(Exception):
@@ -126,7 +128,14 @@ class Client(SocketRequests):
         unless a request says otherwise.
     :param transports: ``("websocket",)`` by default; ``("polling", "websocket")``
         starts with HTTP long-polling and upgrades, as browsers do.
-    :param reconnection: reconnect after the connection drops.
+    :param reconnection: reconnect after the connection drops (a server
+        shutting down gracefully drops it too), after a randomized delay: 1 s
+        doubling up to 5 s, each +-50%, so that the sockets of one server do
+        not all come back at once. Requests waiting when it drops raise
+        :class:`Disconnected`; the socket is a new one (a new :attr:`sid`,
+        in no room): make the subscribing requests again once
+        :attr:`connected` (not from an event handler, which runs on the
+        receiving thread).
     :param socketio_path: the Socket.IO endpoint on the server.
     :raises ConnectionRefused: the server could not be reached or refused the socket.
     """
@@ -346,6 +355,13 @@ class Client(SocketRequests):
         return args[0] if len(args) == 1 else (args or None)
 
     def _disconnected(self, reason: str | None = None) -> None:
+        if reason in LOST_TRANSPORT_REASONS:
+            # python-engineio leaves the WebSocket of a lost transport open
+            # (for the garbage collector to close, with a ResourceWarning at a
+            # random place); the client reconnects on a new one.
+            websocket = getattr(self.sio.eio, "ws", None)
+            if websocket is not None:
+                websocket.shutdown()
         self._abandon_pending(f"the socket disconnected ({reason or 'no reason given'})")
         for handler in list(self._disconnect_handlers):
             handler(reason)

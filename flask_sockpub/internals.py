@@ -10,6 +10,9 @@ for a measured reason, and only here:
 * Flask-SocketIO's ``SocketIO._handle_event``, the one place every plain handler
   runs through (:class:`PlainHandlerHook`), and ``SocketIO.server_options``,
   which it accumulates across ``init_app`` calls (:func:`reset_server_options`);
+* python-engineio's ``Socket.close(abort=True)`` (:func:`drop_transport`):
+  closes a socket's connection without the Engine.IO ``close`` packet, after
+  which clients would not reconnect (a graceful shutdown wants them to);
 * python-socketio's message-queue managers (``PubSubManager`` and its Redis
   and kombu subclasses): :class:`QueueHooks` sees every message the listener
   takes off the queue before python-socketio does (``_listen``), delivers a
@@ -199,6 +202,21 @@ def has_sockets(manager: Any, namespace: str) -> bool:
 def room_member_ids(manager: Any, namespace: str, room: str) -> Iterable[str]:
     """The ids of the sockets of this process in ``room`` (public API: no copy needed here)."""
     return [sid for sid, _ in manager.get_participants(namespace, room)]
+
+
+def drop_transport(engine: Any, eio_sid: str) -> None:
+    """Close the connection of Engine.IO socket ``eio_sid`` as a lost transport, so its client reconnects.
+
+    Packets already queued (answers, messages) are sent first. Without the
+    fast path: the public ``disconnect``, whose ``close`` packet tells the
+    client not to reconnect.
+    """
+    if not FAST_PATHS:
+        engine.disconnect(eio_sid)
+        return
+    socket = engine.sockets.pop(eio_sid, None)
+    if socket is not None:
+        socket.close(wait=False, abort=True, reason=engine.reason.SERVER_DISCONNECT)
 
 
 # python-socketio's message queue

@@ -167,6 +167,28 @@ def test_select_limit_and_offset_are_seen() -> None:
     assert sa.select(table).limit(3)._limit_clause is not None
 
 
+def test_engine_io_sockets_close_as_a_lost_transport_without_the_close_packet() -> None:
+    # drop_transport: Socket.close(wait=False, abort=True, reason=...) sends no
+    # CLOSE packet (after which clients would not reconnect); the server keeps
+    # its sockets in a dict by Engine.IO id and names its reasons.
+    import engineio
+    from engineio import packet
+    from engineio.socket import Socket
+
+    assert {"wait", "abort", "reason"} <= set(inspect.signature(Socket.close).parameters)
+    server = engineio.Server(async_mode="threading")
+    assert server.sockets == {}
+    socket = Socket(server, "abc")
+    server.sockets["abc"] = socket
+    internals.drop_transport(server, "abc")
+    assert server.sockets == {}
+    assert socket.closed
+    queued = [socket.queue.get_nowait() for _ in range(socket.queue.qsize())]
+    assert queued == [None]  # the writer's end, and no packet.CLOSE before it
+    assert packet.CLOSE not in [getattr(item, "packet_type", None) for item in queued]
+    assert server.reason.SERVER_DISCONNECT
+
+
 # python-socketio's message queue: what internals.QueueHooks relies on
 
 

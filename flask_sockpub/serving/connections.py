@@ -54,6 +54,9 @@ class SocketIO(PlainHandlerHook):
         self.disconnect_handlers: list[Callable[..., Any]] = []
         #: The app's ``"*"`` handler on ``/``, called as ``(event, sid, *args)``.
         self.catch_all: Callable[..., Any] | None = None
+        #: Socket requests being answered in this process now (a graceful
+        #: shutdown waits for them before it closes the sockets).
+        self.requests_in_flight = 0
         super().__init__(app, **options)
 
     def on(
@@ -196,15 +199,28 @@ def register_handlers(socketio: SocketIO, server: Server) -> None:
     virtual request does not need (it builds its own).
     """
     for method in METHODS:
-        server.on(method, partial(replay, server, method))
+        server.on(method, counted(socketio, partial(replay, server, method)))
     server.on(MALFORMED_EVENT, partial(answer_malformed, server))
     # On the app's other namespaces too: a client event named "disconnect" on
     # "/chat" arrives as MALFORMED_EVENT and is answered, not run.
     server.on(MALFORMED_EVENT, partial(answer_malformed_elsewhere, server), namespace="*")
-    server.on(UNACKED_EVENT, partial(replay_unacked, server))
-    server.on("*", partial(answer_other_event, socketio))
+    server.on(UNACKED_EVENT, counted(socketio, partial(replay_unacked, server)))
+    server.on("*", counted(socketio, partial(answer_other_event, socketio)))
     server.on("connect", socketio.connected)
     server.on("disconnect", socketio.disconnected)
+
+
+def counted(socketio: SocketIO, handler: Callable[..., Any]) -> Callable[..., Any]:
+    """``handler``, counted in ``socketio.requests_in_flight`` while it runs."""
+
+    def run(*args: Any) -> Any:
+        socketio.requests_in_flight += 1
+        try:
+            return handler(*args)
+        finally:
+            socketio.requests_in_flight -= 1
+
+    return run
 
 
 def answer_malformed_elsewhere(server: Server, namespace: str, sid: str, *args: Any) -> Any:
