@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.testing import free_port, stop_process, wait_until_listening
+from flask_sockpub.testing import LiveServer, free_port, stop_process, wait_until_listening
 from tests.apps.command_line import create_app
 
 FLASK = Path(sys.executable).with_name("flask")
@@ -90,25 +90,16 @@ def test_flask_sockpub_run_serves_http_and_sockets_on_one_port(async_mode: str) 
         "FLASK_APP": "tests.apps.command_line:create_app",
     }
     command = [str(FLASK), "sockpub", "run", "--port", str(port), "--async-mode", async_mode]
-    with tempfile.TemporaryFile() as log:
+    with tempfile.NamedTemporaryFile() as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-        class Watched:
-            def check_alive(self) -> None:
-                if server.poll() is not None:
-                    raise RuntimeError(f"flask sockpub run exited:\n{self.log()}")
-
-            def log(self) -> str:
-                log.seek(0)
-                return log.read().decode()
-
+        url = f"http://127.0.0.1:{port}"
+        watched = LiveServer(url, server, log)
         try:
-            wait_until_listening(Watched(), "127.0.0.1", port, timeout=30)
-            url = f"http://127.0.0.1:{port}"
+            wait_until_listening(watched, "127.0.0.1", port, timeout=30)
             assert requests.get(f"{url}/hello?name=http", timeout=10).json() == {"hello": "http"}
             with Client(url) as client:
                 assert client.get("/hello", {"name": "socket"}).body == {"hello": "socket"}
                 assert client.post("/article", {"title": "Flask"}).status_code == 201
-            assert f"async mode {async_mode}" in Watched().log()
+            assert f"async mode {async_mode}" in watched.log()
         finally:
             stop_process(server)

@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from flask_sockpub.client import Client
-from flask_sockpub.testing import free_port, stop_process, wait_until_listening
+from flask_sockpub.testing import LiveServer, free_port, stop_process, wait_until_listening
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What a build log or an install log must not say.
@@ -133,18 +133,10 @@ def test_the_wheel_in_an_empty_venv_serves_the_todo_demo_with_its_sdk(
             command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
         )
 
-        class Watched:
-            def check_alive(self) -> None:
-                if server.poll() is not None:
-                    raise RuntimeError(f"the demo exited:\n{self.log()}")
-
-            def log(self) -> str:
-                log.seek(0)
-                return log.read().decode()
-
+        url = f"http://127.0.0.1:{port}"
+        watched = LiveServer(url, server, log)
         try:
-            wait_until_listening(Watched(), "127.0.0.1", port, timeout=30)
-            url = f"http://127.0.0.1:{port}"
+            wait_until_listening(watched, "127.0.0.1", port, timeout=30)
             page = requests.get(f"{url}/", timeout=10)
             assert page.status_code == 200
             assert '<script src="/sockpub/sockpub.js"></script>' in page.text
