@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import Any
 
+from .serving.proxies import client_address
 from .state import app_state, has_state
 
 access_log = logging.getLogger("flask_sockpub.access")
@@ -42,13 +43,14 @@ COUNTED_ADDRESS_KEY = "sockpub.counted_address"
 LOG_BURST_SECONDS = 10
 
 
-def client_address(environ: dict[str, Any]) -> str:
-    """The client address sockets are counted under: the connection's ``REMOTE_ADDR``.
+def counted_address(environ: dict[str, Any]) -> str:
+    """The client address sockets are counted under.
 
-    The hook for proxy awareness: behind a declared reverse proxy this is
-    where the proxy's client address (``X-Forwarded-For``) will be read.
+    The connection's address, or behind a declared reverse proxy
+    (``SOCKPUB_TRUSTED_PROXIES`` or Werkzeug's ``ProxyFix``) the client's
+    address the proxy forwards: :func:`flask_sockpub.serving.proxies.client_address`.
     """
-    return str(environ.get("REMOTE_ADDR") or "unknown")
+    return client_address(environ) or "unknown"
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,7 @@ class Limits:
         limit = self.settings.max_per_address
         if limit is None:
             return None
-        address = client_address(environ)
+        address = counted_address(environ)
         with self._lock:
             count = self._per_address.get(address, 0)
             if count >= limit:
