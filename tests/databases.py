@@ -10,9 +10,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg2
 import pymysql
+import sqlalchemy as sa
 from psycopg2 import sql
 
 POSTGRES = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "dbname": "postgres"}
@@ -71,3 +73,15 @@ def mariadb_database(prefix: str = "sockpub_test") -> Iterator[str]:
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         admin.close()
+
+
+def create_shared_sqlite(metadata: Any, path: str) -> None:
+    """Create ``metadata``'s tables in the SQLite file several processes of a test share.
+
+    In WAL mode, so readers never wait for another process's writer.
+    """
+    engine = sa.create_engine(f"sqlite:///{path}")
+    metadata.create_all(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+    engine.dispose()

@@ -19,11 +19,11 @@ import os
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import PubSub, SockPub
+from tests.databases import create_shared_sqlite
 
 db = SQLAlchemy()
 
@@ -51,11 +51,7 @@ class Tag(PubSub, db.Model):  # type: ignore[name-defined,misc]
 
 def create_database(path: str) -> None:
     """Make the SQLite file a server and a CLI process share."""
-    engine = sa.create_engine(f"sqlite:///{path}")
-    db.metadata.create_all(engine)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-    engine.dispose()
+    create_shared_sqlite(db.metadata, path)
 
 
 def create_app(**config: Any) -> Flask:

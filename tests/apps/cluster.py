@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
 
 from flask_sockpub import PubSub, SockPub, current_socket, listen
 from flask_sockpub.rooms.model_rooms import CLASS_ROOM
 from flask_sockpub.state import app_state
+from tests.databases import create_shared_sqlite
 
 db = SQLAlchemy()
 
@@ -37,12 +37,7 @@ class User(PubSub, db.Model):  # type: ignore[name-defined,misc]
 
 def create_database(path: str) -> None:
     """Make the SQLite file the processes share, before they start (at once)."""
-    engine = sa.create_engine(f"sqlite:///{path}")
-    db.metadata.create_all(engine)
-    with engine.connect() as connection:
-        # Readers never wait for the writer of another process.
-        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
-    engine.dispose()
+    create_shared_sqlite(db.metadata, path)
 
 
 def create_app(**config: Any) -> Flask:
