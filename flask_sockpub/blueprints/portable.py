@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String
+from sqlalchemy import ColumnElement, String, TypeDecorator
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -21,9 +22,15 @@ class ExactText(FunctionElement[str]):
     """A text column compared and sorted by code point on every database.
 
     MySQL and MariaDB compare text under the column's collation, usually
-    case- and accent-insensitive (``'Zoë' = 'ZOE'``): there it becomes
-    ``BINARY x``, which compares UTF-8 bytes (code point order, as SQLite and
-    PostgreSQL's ``C`` collation do). Elsewhere it is the column itself.
+    case- and accent-insensitive and padding trailing spaces (``'Zoë' = 'ZOE '``):
+    there it becomes ``BINARY x``, which compares UTF-8 bytes, trailing spaces
+    included (code point order, as SQLite and PostgreSQL's ``C`` collation do).
+    SQLite gets ``x COLLATE BINARY``, which overrides a column declared
+    ``COLLATE NOCASE``. PostgreSQL compares with ``=`` byte for byte under
+    every deterministic collation (a database's default always is), so the
+    column stays itself there, unless its type declares a collation (which
+    may be a nondeterministic, case-insensitive ICU one): then ``x COLLATE
+    "C"``. Elsewhere it is the column itself.
     """
 
     type = String()
@@ -34,6 +41,27 @@ class ExactText(FunctionElement[str]):
 @compiles(ExactText)
 def _exact_text_elsewhere(element: ExactText, compiler: SQLCompiler, **kw: Any) -> str:
     return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(ExactText, "sqlite")
+def _exact_text_sqlite(element: ExactText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.clauses, **kw)} COLLATE BINARY"
+
+
+@compiles(ExactText, "postgresql")
+def _exact_text_postgresql(element: ExactText, compiler: SQLCompiler, **kw: Any) -> str:
+    text = compiler.process(element.clauses, **kw)
+    # Only where a collation is declared: COLLATE "C" on a column of the
+    # database's collation would keep its index out of the comparison.
+    return f'({text}) COLLATE "C"' if _declared_collation(element, compiler.dialect) else str(text)
+
+
+def _declared_collation(element: ExactText, dialect: Dialect) -> str | None:
+    # dialect_impl: the type this database gets, a with_variant() one included.
+    type_ = next(iter(element.clauses)).type.dialect_impl(dialect)
+    while isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
+    return getattr(type_, "collation", None)
 
 
 @compiles(ExactText, "mysql")
