@@ -83,8 +83,10 @@ import hashlib
 import json
 import operator
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Union
 
 import sqlalchemy as sa
@@ -418,7 +420,8 @@ class _Reader:
                 raise ScopeError(f"{_shown(expression)}: {value!r} is not a value of {where}")
             return value.name, value
         try:
-            bind = coerce(value, type_)
+            # A date is taken as it is (a datetime is not a date here: its time would be cut).
+            bind = value if kind == DATE and type(value) is date else coerce(value, type_)
         except ValueError as exc:
             raise ScopeError(f"{_shown(expression)}: {where}: {exc}") from None
         if kind == TEXT:
@@ -605,7 +608,9 @@ def _construct(expression: Any) -> str:
 def _shown(expression: Any) -> str:
     """The expression as SQL with its values, shortened, for error messages."""
     try:
-        text = str(expression.compile(compile_kwargs={"literal_binds": True}))
+        with warnings.catch_warnings():  # SQLAlchemy's about a value-less bindparam()
+            warnings.simplefilter("ignore")
+            text = str(expression.compile(compile_kwargs={"literal_binds": True}))
     except (sa.exc.SQLAlchemyError, AttributeError, NotImplementedError, TypeError):
         # a value that cannot be shown inline: its placeholder will do
         text = str(expression)
