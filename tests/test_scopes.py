@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from flask_sockpub.blueprints.criteria import ListCriteria
 from flask_sockpub.scopes import Scope, ScopeError, column_values, scope_of
 from tests.databases import mariadb_database, postgres_database
 
@@ -441,3 +442,12 @@ def test_selects_needs_every_column_the_scope_reads() -> None:
     scope = scope_of(Thing, sa.or_(T.number == 7, T.name == "Bob"))
     with pytest.raises(KeyError):
         scope.selects({"number": 1})
+
+
+def test_list_criteria_compare_text_exactly_under_a_declared_collation(engine: Engine) -> None:
+    """The list criteria share the scopes' exact text rule (``ExactText``)."""
+    criteria = ListCriteria(Thing, ["id", "folded"], page_size=100)
+    listing = criteria.parse({"where": json.dumps({"folded": {"in": ["Bob", "ss"]}})})
+    with Session(engine) as session:
+        found = {thing.id for thing in session.scalars(listing.apply(select(Thing)))}
+    assert found == {row.id for row in things() if row.folded in ("Bob", "ss")}
