@@ -65,7 +65,10 @@ compares text through :class:`~flask_sockpub.blueprints.portable.ExactText`,
 the same rule the list criteria use: ``BINARY column`` on MariaDB (bytes,
 trailing spaces included), ``column COLLATE BINARY`` on SQLite, and
 ``column COLLATE "C"`` on PostgreSQL where the column's type declares a
-collation. On MariaDB a text comparison therefore cannot use an index.
+collation. On MariaDB, where ``BINARY column`` keeps an index on the
+column out, ``==`` and ``in_`` on text also compare the plain column first
+(:class:`~flask_sockpub.blueprints.portable.ExactMatch`), so that the index
+narrows the rows; ``!=`` and ``not_in`` scan.
 
 Keys
 ----
@@ -95,7 +98,7 @@ from sqlalchemy.sql import elements, operators
 from sqlalchemy.types import TypeEngine
 
 from .blueprints.coerce import BOOLEAN, DATE, ENUM, INTEGER, TEXT, UUID, coerce, column_kind
-from .blueprints.portable import ExactText
+from .blueprints.portable import ExactMatch, ExactText
 from .serialize import json_safe, unproxied
 from .storable import text_problem
 
@@ -421,7 +424,7 @@ class _Reader:
             return value.name, value
         try:
             # A date is taken as it is (a datetime is not a date here: its time would be cut).
-            bind = value if kind == DATE and type(value) is date else coerce(value, type_)
+            bind: Any = value if kind == DATE and type(value) is date else coerce(value, type_)
         except ValueError as exc:
             raise ScopeError(f"{_shown(expression)}: {where}: {exc}") from None
         if kind == TEXT:
@@ -570,6 +573,8 @@ def _clause(model: type, node: _Node) -> sa.ColumnElement[bool]:
         return column.is_(None)  # type: ignore[no-any-return]
     if node.op == "IS NOT NULL":
         return column.is_not(None)  # type: ignore[no-any-return]
+    if node.kind == TEXT and node.op in ("=", "IN"):
+        return ExactMatch(column, node.binds)
     compared = ExactText(column) if node.kind == TEXT else column
     if node.op == "=":
         return compared == node.binds[0]  # type: ignore[no-any-return]

@@ -53,7 +53,7 @@ class Thing(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     number: Mapped[int | None] = mapped_column(sa.Integer)
-    name: Mapped[str | None] = mapped_column(sa.String(20))
+    name: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     # The column declares a case-insensitive collation on each database.
     folded: Mapped[str | None] = mapped_column(
         sa.String(20, collation=CASE_INSENSITIVE["mariadb"])
@@ -451,3 +451,23 @@ def test_list_criteria_compare_text_exactly_under_a_declared_collation(engine: E
     with Session(engine) as session:
         found = {thing.id for thing in session.scalars(listing.apply(select(Thing)))}
     assert found == {row.id for row in things() if row.folded in ("Bob", "ss")}
+
+
+@pytest.mark.parametrize(
+    "expression", [T.name == "Bob", T.name.in_(["Bob", "e"])], ids=["==", "in_"]
+)
+def test_a_text_scope_can_use_an_index_on_its_column(engine: Engine, expression: Any) -> None:
+    """MariaDB's ``BINARY name`` alone would keep the index out (a scan per list request)."""
+    query = select(Thing.id).where(scope_of(Thing, expression).clause())
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            plan = str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all())
+        elif engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = str(connection.exec_driver_sql(f"EXPLAIN {sql}").all())
+        else:
+            plan = str(
+                connection.exec_driver_sql(f"EXPLAIN {sql}").mappings().one()["possible_keys"]
+            )
+    assert "ix_scope_thing_name" in plan, plan

@@ -1,6 +1,7 @@
 """SQL that gives the same answer on SQLite, PostgreSQL and MariaDB, where each differs.
 
 * :class:`ExactText`: text compared and sorted by code point, case-sensitively.
+* :class:`ExactMatch`: text equal to one of some values, exactly, by an index where there is one.
 * :class:`SortKey`: ``NULL`` first going up, last going down.
 
 Case-insensitive text matching lives in :mod:`flask_sockpub.blueprints.textmatch`.
@@ -8,13 +9,15 @@ Case-insensitive text matching lives in :mod:`flask_sockpub.blueprints.textmatch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, TypeDecorator
+from sqlalchemy import Boolean, ColumnElement, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.operators import OperatorType
 from sqlalchemy.sql.visitors import InternalTraversal
 
 
@@ -68,6 +71,49 @@ def _declared_collation(element: ExactText, dialect: Dialect) -> str | None:
 @compiles(ExactText, "mariadb")
 def _exact_text_mysql(element: ExactText, compiler: SQLCompiler, **kw: Any) -> str:
     return f"BINARY {compiler.process(element.clauses, **kw)}"
+
+
+class ExactMatch(ColumnElement[bool]):
+    """``column`` equal to one of ``values``, text compared as :class:`ExactText` compares it.
+
+    On MariaDB ``BINARY x IN (...)`` alone cannot use an index on the column,
+    so the collation's own comparison, which takes every row the exact one
+    takes (and ``'bob'``, ``'Bob '``...), comes first and narrows by the index:
+    ``(x IN (...) AND BINARY x IN (...))``. Elsewhere it is
+    ``ExactText(x) IN (...)``. One value is compared with ``=``.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    _traverse_internals = [
+        ("plain", InternalTraversal.dp_clauseelement),
+        ("exact", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: Sequence[Any]) -> None:
+        exact = ExactText(column)
+        if len(values) == 1:
+            self.plain, self.exact = column == values[0], exact == values[0]
+        else:
+            self.plain, self.exact = column.in_(values), exact.in_(values)
+
+    def self_group(self, against: OperatorType | None = None) -> ColumnElement[Any]:
+        # Already a condition: without this, SQLAlchemy would compare a
+        # Boolean-typed element with 1 where there is no boolean type (MariaDB),
+        # and ``(...) = 1`` keeps the index out again.
+        return self
+
+
+@compiles(ExactMatch)
+def _exact_match_elsewhere(element: ExactMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    return str(compiler.process(element.exact, **kw))
+
+
+@compiles(ExactMatch, "mysql")
+@compiles(ExactMatch, "mariadb")
+def _exact_match_mysql(element: ExactMatch, compiler: SQLCompiler, **kw: Any) -> str:
+    plain, exact = compiler.process(element.plain, **kw), compiler.process(element.exact, **kw)
+    return f"({plain} AND {exact})"
 
 
 class SortKey(ColumnElement[Any]):
