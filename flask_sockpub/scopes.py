@@ -108,7 +108,7 @@ SUPPORTED = "==, !=, in_, not_in, is_(None), is_not(None), and_, or_, not_"
 #: Column kinds (:mod:`flask_sockpub.blueprints.coerce`) a scope may compare.
 SCOPE_KINDS = frozenset({BOOLEAN, INTEGER, TEXT, ENUM, DATE, UUID})
 
-#: Hex digits of :attr:`Scope.digest` (128 bits: no two scopes of an app collide).
+#: Hex digits of :attr:`Scope.digest` (128 bits, so that two scopes' rooms never meet by chance).
 DIGEST_LENGTH = 32
 
 _WHY_REFUSED = {
@@ -206,6 +206,8 @@ def scope_of(model: type, expression: Any) -> Scope:
         scope.selects(column_values(post))           # the row, in Python
         db.session.scalars(select(Post).where(scope.clause()))   # the rows, in SQL
     """
+    if not isinstance(model, type) or sa.inspect(model, raiseerr=False) is None:
+        raise TypeError(f"scope_of() needs a mapped class, not {model!r}")
     node = _Reader(model).node(expression, negated=False)
     return Scope(model, _text(node), node)
 
