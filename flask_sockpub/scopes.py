@@ -31,7 +31,10 @@ another table or alias, ``text()``) raises :class:`ScopeError` naming the
 part. So do values that do not fit the column (``Post.owner_id == "abc"``);
 values that do are converted as a client's filter values are
 (:func:`flask_sockpub.blueprints.coerce.coerce`): ``Post.owner_id == "7"``
-means ``7``.
+means ``7``. An ``Enum`` column takes a member of its enum class or the
+member's name, and is compared by the name the database stores; a ``Date``
+column a ``date`` or ISO text (not a ``datetime``); a ``Uuid`` column a
+``UUID`` or its text in any case.
 
 Column types a scope may compare: booleans, integers, text (``String``,
 ``Text``, ``Unicode``...), ``Enum``, ``Date`` and ``Uuid``. Refused, because
