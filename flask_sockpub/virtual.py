@@ -190,7 +190,7 @@ def dispatch(
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run ``request`` through the app; return status, headers and body."""
     environ = request_environ(connection, request)
-    mark_socket_request(environ, socket)
+    mark_socket_request(environ, socket, connection)
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
