@@ -93,9 +93,11 @@ def note_opened(app: Flask, environ: dict[str, Any], session: Any) -> None:
     environ[OPENED_IDENTITY_KEY] = session_identity(app, session)
 
 
-def changed_since_opened(app: Flask, environ: dict[str, Any], session: Any) -> bool:
-    """Whether the identity of the request's session changed since opened (or since its last change)."""
-    now = session_identity(app, session)
+def changed_since_opened(environ: dict[str, Any], now: Any) -> bool:
+    """Whether ``now``, the identity of the request's session now, differs from the one it had when opened (or at its last change).
+
+    ``now`` is the reference from then on.
+    """
     before = environ.get(OPENED_IDENTITY_KEY, now)
     environ[OPENED_IDENTITY_KEY] = now
     return bool(before != now)

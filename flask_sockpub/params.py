@@ -21,13 +21,19 @@ def param(name: str, default: Any = None) -> Any:
         def echo():
             return {"success": True, "message": param("message")}
     """
-    if request.is_json:
-        body = request.get_json(silent=True)
+    # One lookup of the request object: each ``request.x`` goes through the
+    # context-local proxy, and this runs in every view that reads a parameter.
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    if current.is_json:
+        body = current.get_json(silent=True)
         if isinstance(body, dict) and name in body:
             return body[name]
-    elif request.mimetype in FORM_MIMETYPES and name in request.form:
-        return request.form[name]
-    if name in request.args:
-        return request.args[name]
-    view_args = request.view_args or {}
+    elif current.mimetype in FORM_MIMETYPES:
+        form = current.form
+        if name in form:
+            return form[name]
+    args = current.args
+    if name in args:
+        return args[name]
+    view_args = current.view_args or {}
     return view_args.get(name, default)

@@ -43,7 +43,7 @@ from .identity import (
     session_identity,
     track_session,
 )
-from .sockets import CONNECTION_KEY, is_socket_request, socket_of_request
+from .sockets import CONNECTION_KEY, connection_of_request, is_socket_request, socket_of_request
 
 #: Connection environ key of the socket's own session (Flask-SocketIO's name).
 SAVED_SESSION_KEY = "saved_session"
@@ -76,6 +76,10 @@ class SocketSessionInterface:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.wrapped, name)
 
+    def is_null_session(self, obj: object) -> bool:
+        # Asked by Flask at every request: delegated without going through __getattr__.
+        return self.wrapped.is_null_session(obj)
+
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         environ = request.environ
         session = environ.get(REQUEST_SESSION_KEY)
@@ -100,7 +104,8 @@ class SocketSessionInterface:
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         environ = request.environ if has_request_context() else {}
-        changed = changed_since_opened(app, environ, session)
+        identity = session_identity(app, session)
+        changed = changed_since_opened(environ, identity)
         socket_side = (
             REQUEST_SESSION_KEY in environ
             or CONNECTION_KEY in environ
@@ -114,7 +119,7 @@ class SocketSessionInterface:
         if socket_side:
             connection = _connection_of(environ)
             if connection is not None:
-                connection[LAST_IDENTITY_KEY] = session_identity(app, session)
+                connection[LAST_IDENTITY_KEY] = identity
         if REQUEST_SESSION_KEY in environ:
             return  # the socket's own session needs no saving: it is the object itself
         if is_socket_request(environ) and environ.get(CHANGED_KEY):
@@ -142,8 +147,7 @@ def _connection_of(environ: dict[str, Any]) -> dict[str, Any] | None:
     """The handshake environ of the socket a request (socket request or plain handler) belongs to."""
     if CONNECTION_KEY in environ:
         return environ
-    socket = socket_of_request(environ)
-    return socket.environ if socket is not None else None
+    return connection_of_request(environ)
 
 
 def session_interface(app: Flask) -> SocketSessionInterface:

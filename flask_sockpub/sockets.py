@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 #: Virtual request environ key holding the request's :class:`Socket`; its
 #: presence marks a socket request.
 SOCKET_KEY = "sockpub.socket"
+#: Virtual request environ key holding the handshake environ of the request's socket.
+SOCKET_CONNECTION_KEY = "sockpub.socket_connection"
 #: Connection environ key of the ``auth`` payload the client sent at connect.
 AUTH_KEY = "sockpub.auth"
 #: Virtual request environ key set when the request's own socket joined a room.
@@ -176,9 +178,21 @@ def is_socket_request(environ: dict[str, Any]) -> bool:
     return SOCKET_KEY in environ
 
 
-def mark_socket_request(environ: dict[str, Any], socket: Socket) -> None:
-    """Make this environ a virtual request of ``socket``."""
+def mark_socket_request(
+    environ: dict[str, Any], socket: Socket, connection: dict[str, Any]
+) -> None:
+    """Make this environ a virtual request of ``socket``, whose handshake environ is ``connection``."""
     environ[SOCKET_KEY] = socket
+    environ[SOCKET_CONNECTION_KEY] = connection
+
+
+def connection_of_request(environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The handshake environ of the socket of the virtual request whose environ this is; ``None`` for HTTP.
+
+    The socket's own :attr:`Socket.environ` asks the server (and says ``None``
+    once the socket has gone); a virtual request keeps the one it was made on.
+    """
+    return cast("dict[str, Any] | None", environ.get(SOCKET_CONNECTION_KEY))
 
 
 def subscribed_own_socket(environ: dict[str, Any]) -> bool:

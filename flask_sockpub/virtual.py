@@ -9,7 +9,6 @@ answer is a JWR (JSON WebSocket Response): ``{"body", "statusCode", "headers"}``
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from io import BytesIO
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -121,10 +120,11 @@ def replay(
         jwr = error_jwr(500, "internal server error")
     else:
         jwr = response_jwr(status, headers, body, request.method)
-    access_log.info(
-        "%s %s %s %d %.2fms%s", sid, request.method, request.url, status,
-        (perf_counter() - started) * 1000, unanswered,
-    )  # fmt: skip
+    if access_log.isEnabledFor(logging.INFO):  # off by default: no arguments built then
+        access_log.info(
+            "%s %s %s %d %.2fms%s", sid, request.method, request.url, status,
+            (perf_counter() - started) * 1000, unanswered,
+        )  # fmt: skip
     if legacy:
         return legacy_answer(jwr, body)
     return jwr
@@ -190,27 +190,17 @@ def dispatch(
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run ``request`` through the app; return status, headers and body."""
     environ = request_environ(connection, request)
-    mark_socket_request(environ, socket)
-    started: list[Any] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        started[:] = (status, headers)
-        return refuse_write
-
+    mark_socket_request(environ, socket, connection)
     # A fresh app context: Flask pushes one itself when none is active (the
     # usual case: each socket event runs in its own thread or greenlet);
     # under an active one (a test's), push a new one so no ``g`` is shared.
-    with app.app_context() if has_app_context() else nullcontext():
+    if has_app_context():
+        with app.app_context():
+            interface = use_socket_session(app, connection, environ)
+            status, headers, body = run_app(app, environ)
+    else:
         interface = use_socket_session(app, connection, environ)
-        # Flask's own wsgi_app, not app.wsgi_app: Flask-SocketIO wraps the latter.
-        chunks = Flask.wsgi_app(app, environ, start_response)
-        try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-    status, headers = started
+        status, headers, body = run_app(app, environ)
     keep_session_cookie(app, interface, connection, headers)
     if not interface.keeps_session_on_socket:
         track_session(app, connection, socket.id)
@@ -223,6 +213,26 @@ def dispatch(
     if subscribed_own_socket(environ):
         headers = [*headers, (SUBSCRIBED_HEADER, "1")]
     return int(status[:3]), headers, body
+
+
+def run_app(app: Flask, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Run the app on ``environ``: the status line, headers and body it answers."""
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = (status, headers)
+        return refuse_write
+
+    # Flask's own wsgi_app, not app.wsgi_app: Flask-SocketIO wraps the latter.
+    chunks = Flask.wsgi_app(app, environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    status, headers = started
+    return status, headers, body
 
 
 def refuse_write(data: bytes) -> None:
