@@ -33,7 +33,10 @@ for a measured reason, and only here:
   period (:func:`ping_deadline`);
 * what an idle socket holds under gevent (:func:`ping_on_timers`: Engine.IO's
   ``Socket._send_ping`` task, started by ``Socket.schedule_ping``, waits on a
-  timer rather than in a sleeping greenlet);
+  timer rather than in a sleeping greenlet; :func:`read_websockets_inline`:
+  Engine.IO's WebSocket class, ``Server._async["websocket"]``, makes
+  simple-websocket connections read by the greenlet that waits on them, with
+  no reader greenlet of their own, from ``Base._thread``'s read step);
 * python-socketio's binary packets, ``Packet.attachment_count``,
   ``attachments`` and ``reconstruct_binary`` (:class:`AttachmentGate`);
 * where simple-websocket finds the connection's socket in the WSGI environ
@@ -62,6 +65,7 @@ import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
@@ -82,6 +86,7 @@ TESTED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "python-engineio": ((4, 12), (4, 16)),
     "Flask-SocketIO": ((5, 6, 1), (5, 8)),
     "SQLAlchemy": ((2, 0, 16), (2, 2)),
+    "simple-websocket": ((1, 0), (1, 2)),
 }
 
 
@@ -548,6 +553,92 @@ def replace_websocket_socket(environ: dict[str, Any], wrap: Callable[[Any, bool]
             environ["wsgi.input"] = _GeventInput(wsgi_input, wrap(sock, True))
             return True
     return False
+
+
+def read_websockets_inline(eio: Any) -> bool:
+    """Under gevent with simple-websocket, the greenlet serving a WebSocket reads it itself.
+
+    simple-websocket gives every connection a reader of its own (a greenlet
+    under gevent) that reads the socket and hands each message to Engine.IO's
+    WebSocket loop, which waits for it in the WSGI request's greenlet: two
+    greenlets parked per idle socket where one does, each with its saved C
+    stack and Python frame stack (about 8 KiB, ``bench/idle_memory.py``).
+    Here Engine.IO's WebSocket class (``Server._async["websocket"]``, set per
+    server) makes :class:`_InlineReads` connections, whose ``receive()`` runs
+    simple-websocket's read step (``Base._thread``'s loop body: ``recv``,
+    wsproto, ``_handle_events``) in the waiting greenlet. Writes are unchanged.
+    Returns whether it was installed (gevent without gevent-websocket, tested
+    versions).
+    """
+    if not FAST_PATHS or eio.async_mode != "gevent":
+        return False
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+
+    websocket = eio._async.get("websocket")
+    if not (isinstance(websocket, type) and issubclass(websocket, SimpleWebSocketWSGI)):
+        return False  # gevent-websocket serves them
+    eio._async = {**eio._async, "websocket": _inline_websocket_wsgi()}
+    return True
+
+
+@cache
+def _inline_websocket_wsgi() -> type[Any]:
+    """Engine.IO's gevent WebSocket class, making :class:`_InlineReads` connections."""
+    import gevent.event
+    import simple_websocket
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+    from simple_websocket.errors import ConnectionClosed
+    from wsproto.utilities import LocalProtocolError
+
+    class NoReader:
+        """Stands in for the reader thread simple-websocket would start."""
+
+        name = "simple_websocket inline reads"
+
+        def __init__(self, target: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+    class InlineReads(simple_websocket.Server):  # type: ignore[misc]
+        """simple-websocket's server connection, read by the greenlet that waits on it."""
+
+        def receive(self, timeout: float | None = None) -> Any:
+            while self.connected and not self.input_buffer:
+                self._read_once()
+            if self.input_buffer:
+                return self.input_buffer.pop(0)
+            raise ConnectionClosed(self.close_reason, self.close_message)
+
+        def _read_once(self) -> None:
+            # Base._thread's loop body (no pings: Engine.IO sets no ping_interval).
+            try:
+                data = self.sock.recv(self.receive_bytes)
+                if not data:
+                    raise OSError()
+                self.ws.receive_data(data)
+                self.connected = self._handle_events()
+            except (OSError, LocalProtocolError):
+                self.connected = False
+            if not self.connected:
+                self.sock.close()  # as Base._thread does when it ends
+
+    class InlineWebSocketWSGI(SimpleWebSocketWSGI):  # type: ignore[misc]
+        def __init__(self, handler: Any, server: Any) -> None:
+            super().__init__(handler, server, thread_class=NoReader, event_class=gevent.event.Event)
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            # SimpleWebSocketWSGI.__call__, with InlineReads for simple_websocket.Server.
+            self.ws = InlineReads(environ, **self.server_args)
+            answer = self.app(self)
+            if self.ws.mode == "gunicorn":
+                raise StopIteration()
+            if self.ws.mode == "werkzeug":
+                raise ConnectionError()
+            return answer
+
+    return InlineWebSocketWSGI
 
 
 # Flask-SocketIO

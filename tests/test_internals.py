@@ -623,3 +623,91 @@ def test_pings_wait_on_timers_only_under_gevent() -> None:
     import engineio
 
     assert not internals.ping_on_timers(engineio.Server(async_mode="threading"))
+
+
+def test_under_gevent_simple_websocket_connections_are_read_by_their_own_greenlet() -> None:
+    import gc
+
+    import gevent
+    import gevent.socket
+    import greenlet
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import (
+        AcceptConnection,
+        CloseConnection,
+        Request,
+        TextMessage,
+    )
+
+    def live_greenlets() -> int:
+        gc.collect()
+        return sum(
+            1
+            for obj in gc.get_objects()
+            if isinstance(obj, greenlet.greenlet) and obj and not obj.dead
+        )
+
+    server_end, client_end = gevent.socket.socketpair()
+    client = WSConnection(ConnectionType.CLIENT)
+    request = client.send(Request(host="127.0.0.1", target="/socket.io/"))
+    key = next(
+        line.split(b":", 1)[1].strip().decode()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    environ = {
+        **HANDSHAKE,
+        "HTTP_SEC_WEBSOCKET_KEY": key,
+        "SERVER_SOFTWARE": "gevent/24",
+        "wsgi.input": GeventInput(server_end),
+    }
+    received: list[str] = []
+
+    def engine_io_loop(ws: Any) -> list[Any]:  # what Engine.IO's WebSocket handler does
+        while (message := ws.wait()) is not None:
+            received.append(message)
+            ws.send(f"echo {message}")
+        return []
+
+    def client_events() -> list[Any]:
+        client.receive_data(client_end.recv(4096))
+        return list(client.events())
+
+    before = live_greenlets()
+    websocket_wsgi = internals._inline_websocket_wsgi()
+    served = gevent.spawn(websocket_wsgi(engine_io_loop, None), environ, None)
+    assert any(isinstance(event, AcceptConnection) for event in client_events())
+    for text in ("hello", "again"):
+        client_end.sendall(client.send(TextMessage(data=text)))
+        [answer] = client_events()
+        assert answer.data == f"echo {text}"
+    # The request's greenlet reads the connection: no reader greenlet beside it.
+    assert live_greenlets() == before + 1
+    client_end.sendall(client.send(CloseConnection(code=1000)))
+    assert served.get(timeout=5) == []
+    assert received == ["hello", "again"]
+    client_end.close()
+    server_end.close()
+
+
+def test_simple_websocket_reads_in_a_thread_whose_loop_inline_reads_repeats() -> None:
+    # _InlineReads runs the body of Base._thread's loop; these are the calls it makes.
+    import simple_websocket
+
+    source = inspect.getsource(simple_websocket.ws.Base._thread)
+    for step in (
+        "in_data = self.sock.recv(self.receive_bytes)",
+        "self.ws.receive_data(in_data)",
+        "self.connected = self._handle_events()",
+        "self.sock.close()",
+    ):
+        assert step in source
+    assert "thread_class(target=self._thread)" in inspect.getsource(simple_websocket.ws.Base)
+
+
+def test_websockets_are_read_inline_only_under_gevent_with_simple_websocket() -> None:
+    import engineio
+
+    assert not internals.read_websockets_inline(engineio.Server(async_mode="threading"))
+    # The tests' environment has gevent-websocket, which then serves WebSockets.
+    assert not internals.read_websockets_inline(engineio.Server(async_mode="gevent"))
