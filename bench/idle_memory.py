@@ -466,7 +466,10 @@ def report(kind: str, figures: dict[str, Any], top: int) -> str:
         if abs(kib) >= 0.05:
             out.append(f"    {kib:6.2f}  {package}")
     out.append("  top allocation sites:")
-    lines = sorted(figures["heap_lines_kib"].items(), key=lambda item: -item[1][0])[:top]
+    lines = sorted(
+        (item for item in figures["heap_lines_kib"].items() if not item[0].startswith("bench|")),
+        key=lambda item: -item[1][0],
+    )[:top]
     for where, (kib, blocks) in lines:
         out.append(f"    {kib:6.2f} in {blocks:4.1f} blocks  {where.replace('|', '  ')}")
     out.append(
