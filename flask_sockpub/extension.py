@@ -132,6 +132,8 @@ class SockPub:
         self.socketio.init_app(app, **options)
         server = self.socketio.server
         register_handlers(self.socketio, server)
+        internals.ping_on_timers(server.eio)
+        internals.read_websockets_inline(server.eio)
         limits = Limits(LimitSettings.from_config(app.config))
         install_limits(server, limits)
         cluster = None

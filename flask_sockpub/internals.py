@@ -31,6 +31,12 @@ for a measured reason, and only here:
 * Engine.IO's outgoing queue of a socket, ``Server.sockets[sid].queue``
   (:func:`queued_packets`, :func:`drop_queued_packets`), and its ping grace
   period (:func:`ping_deadline`);
+* what an idle socket holds under gevent (:func:`ping_on_timers`: Engine.IO's
+  ``Socket._send_ping`` task, started by ``Socket.schedule_ping``, waits on a
+  timer rather than in a sleeping greenlet; :func:`read_websockets_inline`:
+  Engine.IO's WebSocket class, ``Server._async["websocket"]``, makes
+  simple-websocket connections read by the greenlet that waits on them, with
+  no reader greenlet of their own, from ``Base._thread``'s read step);
 * python-socketio's binary packets, ``Packet.attachment_count``,
   ``attachments`` and ``reconstruct_binary`` (:class:`AttachmentGate`);
 * where simple-websocket finds the connection's socket in the WSGI environ
@@ -55,14 +61,17 @@ import inspect
 import json
 import logging
 import threading
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
 import flask_socketio
 import sqlalchemy as sa
+from engineio import packet as eio_packet
 from flask import Blueprint, Flask
 from socketio import packet
 from sqlalchemy.orm.attributes import set_committed_value
@@ -77,6 +86,7 @@ TESTED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "python-engineio": ((4, 12), (4, 16)),
     "Flask-SocketIO": ((5, 6, 1), (5, 8)),
     "SQLAlchemy": ((2, 0, 16), (2, 2)),
+    "simple-websocket": ((1, 0), (1, 2)),
 }
 
 
@@ -392,6 +402,52 @@ def ping_deadline(eio: Any) -> float:
     return float(eio.ping_interval + grace + eio.ping_timeout)
 
 
+# python-engineio: what an idle socket holds
+
+
+def ping_on_timers(eio: Any) -> bool:
+    """Under gevent, each socket's wait for its next ping is a timer, not a sleeping greenlet.
+
+    Engine.IO pings each socket ``ping_interval`` seconds after its last pong:
+    ``Socket.schedule_ping`` starts ``Socket._send_ping`` through the server's
+    ``start_background_task``, and that task sleeps out the interval, then
+    sends the ping unless the socket is closing. A greenlet parked in that
+    sleep keeps its saved C stack, its Python frame stack and its greenlet:
+    about 7 KiB per idle socket (``bench/idle_memory.py``). Here a gevent
+    timer (a watcher of the event loop, about 200 bytes, kept by the loop
+    while it runs) waits out the interval and then spawns a greenlet that only
+    sends (:func:`_send_ping_now`, the rest of ``_send_ping``); a greenlet
+    made at once and started later (``gevent.spawn_later``) would still cost
+    3.5 KiB. Every other task starts as before. Returns whether it was
+    installed (gevent, tested versions).
+    """
+    if not FAST_PATHS or eio.async_mode != "gevent":
+        return False
+    import gevent
+    from engineio.socket import Socket
+
+    send_ping = Socket._send_ping
+    start_background_task = eio.start_background_task
+
+    def start_task(target: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(target, "__func__", None) is send_ping and not args and not kwargs:
+            timer = gevent.get_hub().loop.timer(eio.ping_interval)
+            # Spawned from the loop's callback: the send may block (a disconnect handler).
+            timer.start(gevent.spawn, _send_ping_now, target.__self__)
+            return None  # Socket.schedule_ping ignores the task
+        return start_background_task(target, *args, **kwargs)
+
+    eio.start_background_task = start_task
+    return True
+
+
+def _send_ping_now(sock: Any) -> None:
+    """``engineio.socket.Socket._send_ping`` once its sleep is over."""
+    if not sock.closing and not sock.closed:
+        sock.last_ping = time.time()
+        sock.send(eio_packet.Packet(eio_packet.PING))
+
+
 #: Whether python-socketio's ``Packet.reconstruct_binary`` takes the data and
 #: returns it rebuilt (a classmethod in recent releases), or rebuilds ``self.data``
 #: in place (an instance method taking the attachments only, in 5.14).
@@ -497,6 +553,92 @@ def replace_websocket_socket(environ: dict[str, Any], wrap: Callable[[Any, bool]
             environ["wsgi.input"] = _GeventInput(wsgi_input, wrap(sock, True))
             return True
     return False
+
+
+def read_websockets_inline(eio: Any) -> bool:
+    """Under gevent with simple-websocket, the greenlet serving a WebSocket reads it itself.
+
+    simple-websocket gives every connection a reader of its own (a greenlet
+    under gevent) that reads the socket and hands each message to Engine.IO's
+    WebSocket loop, which waits for it in the WSGI request's greenlet: two
+    greenlets parked per idle socket where one does, each with its saved C
+    stack and Python frame stack (about 8 KiB, ``bench/idle_memory.py``).
+    Here Engine.IO's WebSocket class (``Server._async["websocket"]``, set per
+    server) makes :class:`_InlineReads` connections, whose ``receive()`` runs
+    simple-websocket's read step (``Base._thread``'s loop body: ``recv``,
+    wsproto, ``_handle_events``) in the waiting greenlet. Writes are unchanged.
+    Returns whether it was installed (gevent without gevent-websocket, tested
+    versions).
+    """
+    if not FAST_PATHS or eio.async_mode != "gevent":
+        return False
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+
+    websocket = eio._async.get("websocket")
+    if not (isinstance(websocket, type) and issubclass(websocket, SimpleWebSocketWSGI)):
+        return False  # gevent-websocket serves them
+    eio._async = {**eio._async, "websocket": _inline_websocket_wsgi()}
+    return True
+
+
+@cache
+def _inline_websocket_wsgi() -> type[Any]:
+    """Engine.IO's gevent WebSocket class, making :class:`_InlineReads` connections."""
+    import gevent.event
+    import simple_websocket
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+    from simple_websocket.errors import ConnectionClosed
+    from wsproto.utilities import LocalProtocolError
+
+    class NoReader:
+        """Stands in for the reader thread simple-websocket would start."""
+
+        name = "simple_websocket inline reads"
+
+        def __init__(self, target: Any) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+    class InlineReads(simple_websocket.Server):  # type: ignore[misc]
+        """simple-websocket's server connection, read by the greenlet that waits on it."""
+
+        def receive(self, timeout: float | None = None) -> Any:
+            while self.connected and not self.input_buffer:
+                self._read_once()
+            if self.input_buffer:
+                return self.input_buffer.pop(0)
+            raise ConnectionClosed(self.close_reason, self.close_message)
+
+        def _read_once(self) -> None:
+            # Base._thread's loop body (no pings: Engine.IO sets no ping_interval).
+            try:
+                data = self.sock.recv(self.receive_bytes)
+                if not data:
+                    raise OSError()
+                self.ws.receive_data(data)
+                self.connected = self._handle_events()
+            except (OSError, LocalProtocolError):
+                self.connected = False
+            if not self.connected:
+                self.sock.close()  # as Base._thread does when it ends
+
+    class InlineWebSocketWSGI(SimpleWebSocketWSGI):  # type: ignore[misc]
+        def __init__(self, handler: Any, server: Any) -> None:
+            super().__init__(handler, server, thread_class=NoReader, event_class=gevent.event.Event)
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            # SimpleWebSocketWSGI.__call__, with InlineReads for simple_websocket.Server.
+            self.ws = InlineReads(environ, **self.server_args)
+            answer = self.app(self)
+            if self.ws.mode == "gunicorn":
+                raise StopIteration()
+            if self.ws.mode == "werkzeug":
+                raise ConnectionError()
+            return answer
+
+    return InlineWebSocketWSGI
 
 
 # Flask-SocketIO

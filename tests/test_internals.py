@@ -533,3 +533,181 @@ def test_simple_websocket_writes_on_the_socket_put_in_the_environ(server: str) -
 
 def test_no_socket_for_simple_websocket_is_said() -> None:
     assert not internals.replace_websocket_socket(dict(HANDSHAKE), lambda sock, dup: sock)
+
+
+def test_engine_io_sends_a_ping_after_sleeping_out_the_interval_unless_closing() -> None:
+    # ping_on_timers replaces that sleep with a timer and runs the rest itself.
+    from engineio import packet as eio_packet
+    from engineio.socket import Socket as EngineSocket
+
+    slept: list[float] = []
+
+    class Server:
+        ping_interval = 7
+
+        def sleep(self, seconds: float) -> None:
+            slept.append(seconds)
+
+    for closing, closed in ((False, False), (True, False), (False, True)):
+        theirs, ours = FakeSocket(Server(), closing, closed), FakeSocket(Server(), closing, closed)
+        EngineSocket._send_ping(theirs)  # type: ignore[arg-type]
+        internals._send_ping_now(ours)
+        assert slept.pop() == 7
+        assert [p.packet_type for p in theirs.sent] == [p.packet_type for p in ours.sent]
+        assert (theirs.last_ping is None) == (ours.last_ping is None) == (closing or closed)
+        assert [p.packet_type for p in ours.sent] == (
+            [] if closing or closed else [eio_packet.PING]
+        )
+
+
+class FakeSocket:
+    """What ``Socket._send_ping`` touches of an engine.io socket."""
+
+    def __init__(self, server: Any, closing: bool, closed: bool) -> None:
+        self.server = server
+        self.closing = closing
+        self.closed = closed
+        self.last_ping: float | None = None
+        self.sent: list[Any] = []
+
+    def send(self, pkt: Any) -> None:
+        self.sent.append(pkt)
+
+
+def test_engine_io_schedules_each_ping_through_start_background_task() -> None:
+    import engineio
+    from engineio.socket import Socket as EngineSocket
+
+    started: list[Any] = []
+    eio = engineio.Server(async_mode="threading")
+    eio.start_background_task = lambda target, *args, **kwargs: started.append(target)  # type: ignore[method-assign]
+    sock = EngineSocket(eio, "s1")
+    sock.schedule_ping()
+    assert [target.__func__ for target in started] == [EngineSocket._send_ping]
+
+
+def test_under_gevent_a_socket_waits_for_its_ping_without_a_greenlet() -> None:
+    import gc
+
+    import engineio
+    import gevent
+    import greenlet
+    from engineio import packet as eio_packet
+    from engineio.socket import Socket as EngineSocket
+
+    def parked_greenlets() -> int:
+        gc.collect()
+        return sum(
+            1
+            for obj in gc.get_objects()
+            if isinstance(obj, greenlet.greenlet) and obj and not obj.dead
+        )
+
+    eio = engineio.Server(async_mode="gevent", ping_interval=0.2)
+    assert internals.ping_on_timers(eio)
+    live, gone = EngineSocket(eio, "live"), EngineSocket(eio, "gone")
+    before = parked_greenlets()
+    live.schedule_ping()
+    gone.schedule_ping()
+    gone.closed = True
+    assert parked_greenlets() == before  # nothing waits but two timers
+    gevent.sleep(0.5)
+    assert [live.queue.get_nowait().packet_type] == [eio_packet.PING]
+    assert live.last_ping is not None
+    assert gone.queue.qsize() == 0
+    # Other tasks start as before.
+    assert eio.start_background_task(lambda: 42).get() == 42
+
+
+def test_pings_wait_on_timers_only_under_gevent() -> None:
+    import engineio
+
+    assert not internals.ping_on_timers(engineio.Server(async_mode="threading"))
+
+
+def test_under_gevent_simple_websocket_connections_are_read_by_their_own_greenlet() -> None:
+    import gc
+
+    import gevent
+    import gevent.socket
+    import greenlet
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import (
+        AcceptConnection,
+        CloseConnection,
+        Request,
+        TextMessage,
+    )
+
+    def live_greenlets() -> int:
+        gc.collect()
+        return sum(
+            1
+            for obj in gc.get_objects()
+            if isinstance(obj, greenlet.greenlet) and obj and not obj.dead
+        )
+
+    server_end, client_end = gevent.socket.socketpair()
+    client = WSConnection(ConnectionType.CLIENT)
+    request = client.send(Request(host="127.0.0.1", target="/socket.io/"))
+    key = next(
+        line.split(b":", 1)[1].strip().decode()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    environ = {
+        **HANDSHAKE,
+        "HTTP_SEC_WEBSOCKET_KEY": key,
+        "SERVER_SOFTWARE": "gevent/24",
+        "wsgi.input": GeventInput(server_end),
+    }
+    received: list[str] = []
+
+    def engine_io_loop(ws: Any) -> list[Any]:  # what Engine.IO's WebSocket handler does
+        while (message := ws.wait()) is not None:
+            received.append(message)
+            ws.send(f"echo {message}")
+        return []
+
+    def client_events() -> list[Any]:
+        client.receive_data(client_end.recv(4096))
+        return list(client.events())
+
+    before = live_greenlets()
+    websocket_wsgi = internals._inline_websocket_wsgi()
+    served = gevent.spawn(websocket_wsgi(engine_io_loop, None), environ, None)
+    assert any(isinstance(event, AcceptConnection) for event in client_events())
+    for text in ("hello", "again"):
+        client_end.sendall(client.send(TextMessage(data=text)))
+        [answer] = client_events()
+        assert answer.data == f"echo {text}"
+    # The request's greenlet reads the connection: no reader greenlet beside it.
+    assert live_greenlets() == before + 1
+    client_end.sendall(client.send(CloseConnection(code=1000)))
+    assert served.get(timeout=5) == []
+    assert received == ["hello", "again"]
+    client_end.close()
+    server_end.close()
+
+
+def test_simple_websocket_reads_in_a_thread_whose_loop_inline_reads_repeats() -> None:
+    # _InlineReads runs the body of Base._thread's loop; these are the calls it makes.
+    import simple_websocket
+
+    source = inspect.getsource(simple_websocket.ws.Base._thread)
+    for step in (
+        "in_data = self.sock.recv(self.receive_bytes)",
+        "self.ws.receive_data(in_data)",
+        "self.connected = self._handle_events()",
+        "self.sock.close()",
+    ):
+        assert step in source
+    assert "thread_class(target=self._thread)" in inspect.getsource(simple_websocket.ws.Base)
+
+
+def test_websockets_are_read_inline_only_under_gevent_with_simple_websocket() -> None:
+    import engineio
+
+    assert not internals.read_websockets_inline(engineio.Server(async_mode="threading"))
+    # The tests' environment has gevent-websocket, which then serves WebSockets.
+    assert not internals.read_websockets_inline(engineio.Server(async_mode="gevent"))
