@@ -23,7 +23,7 @@ from flask import has_app_context, has_request_context, request
 
 from ..sockets import CONNECTION_KEY, Socket, socket_of_request
 from .membership import copy_members, enter, members
-from .names import MODEL_ROOM_PREFIX, NAMESPACE
+from .names import MODEL_ROOM_PREFIX, NAMESPACE, SCOPE_ROOM_PREFIX
 
 if TYPE_CHECKING:
     import socketio
@@ -151,11 +151,14 @@ def introduce_here(server: socketio.Server, source: str, target: str, skip_sid: 
 
 
 def _identity_and_key(room: str) -> tuple[str | None, str]:
-    """The model identity and key text of an instance room's name."""
-    if not room.startswith(MODEL_ROOM_PREFIX):
-        return None, ""
-    identity, _, key = room[len(MODEL_ROOM_PREFIX) :].partition(":")
-    return identity, key
+    """The model identity and key text of an instance room's name (held under a scope or not)."""
+    if room.startswith(MODEL_ROOM_PREFIX):
+        identity, _, key = room[len(MODEL_ROOM_PREFIX) :].partition(":")
+        return identity, key
+    if room.startswith(SCOPE_ROOM_PREFIX):
+        identity, _, rest = room[len(SCOPE_ROOM_PREFIX) :].partition(":")
+        return identity, rest.partition(":")[2]
+    return None, ""
 
 
 def _load(server: socketio.Server, source: str, hooked: HookedModel, key_text: str) -> Any:
