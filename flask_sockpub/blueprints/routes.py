@@ -32,6 +32,7 @@ from ..cross_site import refuse_cross_site_write
 from ..errors import json_error
 from ..internals import LateSetupBlueprint
 from ..model import hide
+from ..rooms.authorization import register_reauthorize
 from ..rooms.model_rooms import model_rooms
 from ..serialize import SERIALIZE_HOOK
 from ..sockets import Socket
@@ -68,6 +69,7 @@ def crud_blueprint(
     query: Callable[[], sa.Select[Any]] | None = None,
     scope: Callable[[], Any] | None = None,
     authorize: Callable[[Socket, Any], bool] | None = None,
+    reauthorize: bool = False,
     decorators: Sequence[Decorator] | Mapping[str, Decorator | Sequence[Decorator]] = (),
     mirror: bool = False,
     shortcuts: bool = False,
@@ -82,6 +84,8 @@ def crud_blueprint(
             "give scope= or query=, not both: scope= is a query whose rows sockets hear "
             "while they stay inside it"
         )
+    if reauthorize and authorize is None:
+        raise ValueError("reauthorize=True asks the authorize hook again: give authorize= too")
     columns = Columns.of(model, hidden=hidden, read_only=read_only)
     _refuse_binary_columns(columns)
     rooms = model_rooms(model)
@@ -93,8 +97,10 @@ def crud_blueprint(
         rooms.authorizers.pop(blueprint_name, None)
     else:
         rooms.add_authorizer(blueprint_name, authorize)
-    if scope is not None:
+    if scope is not None or reauthorize:
         rooms.scoped = True
+    if reauthorize:
+        register_reauthorize(rooms.identity, model)
     if query is not None:
         warnings.warn(
             f"the blueprint of {model.__name__} has query=, so its sockets subscribe to "
@@ -111,6 +117,7 @@ def crud_blueprint(
         query=query,
         scope=scope,
         authorize=authorize,
+        reauthorize=reauthorize,
         mirror=mirror,
     )
     blueprint = LateSetupBlueprint(

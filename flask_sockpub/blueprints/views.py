@@ -16,7 +16,7 @@ from flask import Response, abort, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
 from ..internals import detached_copy
-from ..rooms.authorization import allows
+from ..rooms.authorization import allows, note_reauthorize
 from ..rooms.autopublish import MIRROR_KEY, is_autopublished
 from ..rooms.model_rooms import ModelRooms
 from ..scopes import Scope, column_values, scope_of
@@ -48,6 +48,7 @@ class CrudViews:
         query: Callable[[], sa.Select[Any]] | None,
         scope: Callable[[], Any] | None = None,
         authorize: Callable[[Socket, Any], bool] | None,
+        reauthorize: bool = False,
         mirror: bool,
     ) -> None:
         self.db = db
@@ -58,6 +59,7 @@ class CrudViews:
         self.query = query
         self.scope = scope
         self.authorize = authorize
+        self.reauthorize = reauthorize
         self.mirror = mirror
 
     # The routes
@@ -97,6 +99,7 @@ class CrudViews:
                 self.rooms.subscribe(socket, allowed)
             else:
                 self.rooms.subscribe_scoped(socket, scope, self.authorize, allowed, whole=True)
+            self.note_reauthorize(socket)
         response = jsonify([self.record(row) for row in rows])
         response.headers["X-Total-Count"] = str(total)
         return response
@@ -150,7 +153,10 @@ class CrudViews:
             setattr(row, name, value)
         published = self.commit()
         record = self.record(row)
-        if not published and record != previous:
+        changed = record != previous or (  # a scope may read a hidden column
+            self.rooms.scoped and column_values(row) != column_values(before)
+        )
+        if not published and changed:
             self.rooms.publish_update(
                 record[self.columns.primary_key],
                 row if self.rooms.scoped else record,
@@ -206,6 +212,7 @@ class CrudViews:
 
     def subscribe_row(self, socket: Socket, row: Any) -> None:
         """Subscribe ``socket`` to ``row``: under the request's scope when it selects the row."""
+        self.note_reauthorize(socket)
         scope = self.request_scope()
         if scope is None:
             self.rooms.subscribe(socket, row)
@@ -292,6 +299,11 @@ class CrudViews:
     def omitted(self) -> Socket | None:
         """Who is left out of the messages this request publishes: the requester, unless ``mirror``."""
         return None if self.mirror else find_current_socket()
+
+    def note_reauthorize(self, socket: Socket) -> None:
+        """With ``reauthorize=True``: the hook is asked again about ``socket`` on every update of its rows."""
+        if self.reauthorize and self.authorize is not None:
+            note_reauthorize(socket, self.rooms.identity, self.authorize)
 
     def allowed(self, socket: Socket, row: Any) -> bool:
         """Whether ``socket`` may subscribe to ``row`` (``None``: the class room)."""

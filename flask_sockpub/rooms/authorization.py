@@ -16,7 +16,7 @@ room is copied into the instance room in one table update, as before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import has_app_context, has_request_context, request
@@ -37,6 +37,9 @@ Authorize = Callable[[Socket, Any], bool]
 #: Connection environ key: model identity -> the hooks that let the socket into
 #: that model's class room (``None`` among them: joined without a hook).
 ADMISSIONS_KEY = "sockpub.admissions"
+#: Connection environ key: model identity -> the hooks marked ``reauthorize``
+#: that let the socket into rooms of that model: asked again on every update.
+REAUTHORIZE_KEY = "sockpub.reauthorize"
 
 
 def allows(hook: Authorize, socket: Socket, instance: Any) -> bool:
@@ -187,3 +190,50 @@ def introduce_admitted(
             socket = Socket(server, sid, NAMESPACE)
             if admitted(socket, identity, instance):
                 enter(server, socket, target)
+
+
+# Hooks asked again on every update (a blueprint's ``reauthorize=True``)
+
+#: Model identity -> model class, for models with a hook asked again: what a
+#: process applying an update makes the row's copy of.
+_REAUTHORIZED: dict[str, type[Any]] = {}
+
+
+def register_reauthorize(identity: str, model: type[Any]) -> None:
+    """Let updates of ``model`` (identity ``identity``) ask its sockets' ``reauthorize`` hooks again."""
+    _REAUTHORIZED[identity] = model
+
+
+def note_reauthorize(socket: Socket, identity: str, hook: Authorize) -> None:
+    """Remember that ``socket`` joined rooms of model ``identity`` through ``hook``, to be asked again."""
+    connection = socket.environ
+    if connection is not None:
+        connection.setdefault(REAUTHORIZE_KEY, {}).setdefault(identity, set()).add(hook)
+
+
+def refused_again(
+    server: socketio.Server, identity: str, sids: Iterable[str], row: Callable[[], Any]
+) -> set[str]:
+    """The sockets of ``sids`` (of this process) that a hook marked ``reauthorize`` now refuses the row.
+
+    A socket admitted through such hooks stays when one of them allows it
+    the row as it now is. Each hook runs in the socket's own context
+    (:func:`allows`): one call per socket so admitted, per update.
+
+    :param row: returns the row (a detached copy, made once and only when a hook is asked).
+    """
+    if identity not in _REAUTHORIZED:
+        return set()
+    refused = set()
+    for sid in sids:
+        socket = Socket(server, sid, NAMESPACE)
+        connection = socket.environ
+        hooks = connection.get(REAUTHORIZE_KEY, {}).get(identity) if connection else None
+        if hooks and not any(allows(hook, socket, row()) for hook in list(hooks)):
+            refused.add(sid)
+    return refused
+
+
+def reauthorized_model(identity: str) -> type[Any] | None:
+    """The model whose updates ask ``reauthorize`` hooks again, by identity; ``None`` when none does."""
+    return _REAUTHORIZED.get(identity)

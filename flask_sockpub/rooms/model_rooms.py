@@ -353,13 +353,23 @@ class ModelRooms:
     def _introduce(self, publisher: Publisher, id: Any, omit: Socket | str | None) -> None:
         publisher.introduce(self.room(), self.room(id), _socket_id(omit))
 
-    def _create(self, publisher: Publisher, values: Any, omit: Socket | str | None) -> None:
+    def _create(
+        self,
+        publisher: Publisher,
+        values: Any,
+        omit: Socket | str | None,
+        *,
+        columns: dict[str, Any] | None = None,
+    ) -> None:
+        """Publish a create; ``columns``: the row's column values, when known."""
         key = self.id_of(values)
         skip = _socket_id(omit)
         data = self._data(values)
         event, payload = messages.created(publisher.event_style, self.identity, _json_id(key), data)
         if self.scoped or publisher.always_scoped:
-            now, record = self._values_now(publisher, key, values, None, data)
+            now, record = (
+                (columns, data) if columns else self._values_now(publisher, key, values, None, data)
+            )
             self._publish_scoped(publisher, "created", key, event, payload, skip, record, now)
             return
         # Introduce first: a socket told of the instance is already in its room,
@@ -371,19 +381,32 @@ class ModelRooms:
         publisher.emit(event, payload, [self.room()], skip)
 
     def _update(
-        self, publisher: Publisher, id: Any, values: Any, omit: Socket | str | None, previous: Any
+        self,
+        publisher: Publisher,
+        id: Any,
+        values: Any,
+        omit: Socket | str | None,
+        previous: Any,
+        *,
+        columns: dict[str, Any] | None = None,
+        previous_columns: dict[str, Any] | None = None,
     ) -> None:
+        """Publish an update; ``columns`` and ``previous_columns``: the row's column values, when known."""
         key = self.id_of(id)
         data = self._data(values)
         event, payload = messages.updated(
             publisher.event_style, self.identity, _json_id(key), data, self._previous(previous)
         )
         if self.scoped or publisher.always_scoped:
-            now, record = self._values_now(publisher, key, values, previous, data)
+            now, record = (
+                (columns, data)
+                if columns
+                else self._values_now(publisher, key, values, previous, data)
+            )
+            before = previous_columns or self._column_values(previous)
             self._publish_scoped(
-                publisher, "updated", key, event, payload, _socket_id(omit), record, now,
-                self._column_values(previous),
-            )  # fmt: skip
+                publisher, "updated", key, event, payload, _socket_id(omit), record, now, before
+            )
             return
         publisher.emit(event, payload, [self.room(key)], _socket_id(omit))
 

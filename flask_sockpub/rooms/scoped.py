@@ -34,17 +34,19 @@ import weakref
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from .. import internals
+from ..blueprints.coerce import coerce
 from ..scopes import Scope
+from ..sockets import Socket
 from . import messages
-from .authorization import introduce_here
-from .membership import emit_here, empty_room, enter, members
+from .authorization import introduce_here, reauthorized_model, refused_again
+from .membership import emit_here, empty_room, enter, leave, members
 from .names import NAMESPACE, SCOPE_ROOM_PREFIX, model_room, scope_room
 
 if TYPE_CHECKING:
     import socketio
-
-    from ..sockets import Socket
 
 #: The cluster op (and the key of the message's fields) of a scoped publish.
 PUBLISH_OP = "publish"
@@ -179,6 +181,9 @@ def _apply_update(
     leaving: list[Scope] = []
     entering: list[Scope] = []
     values, previous = message.get("values"), message.get("previous")
+    model = reauthorized_model(identity)
+    if model is not None and values is not None:
+        _reauthorize(server, message, model, [*hearing, *_rooms_of_row(identity, key, scopes)])
     for scope in scopes:
         room = scope_room(identity, scope.digest, key)
         before = _selects(scope, previous)
@@ -220,6 +225,54 @@ def _apply_update(
         if told:
             event, payload = messages.entered(style, identity, message["id"], message["record"])
             emit_here(server, event, payload, sorted(told))
+
+
+def _reauthorize(
+    server: socketio.Server, message: Mapping[str, Any], model: type[Any], rooms: list[str]
+) -> None:
+    """Ask the ``reauthorize`` hooks of the sockets in the row's ``rooms`` again; the refused hear ``leave`` and leave.
+
+    Before the update goes out, so a refused socket never hears it.
+    """
+    present = _members_of(server, rooms)
+    if not present:
+        return
+    made: list[Any] = []
+
+    def row() -> Any:
+        if not made:
+            made.append(_row_of(model, message["values"]))
+        return made[0]
+
+    identity = message["identity"]
+    refused = refused_again(server, identity, sorted(present), row)
+    if not refused:
+        return
+    told = sorted(refused - {message.get("skip")})
+    if told:
+        event, payload = messages.left(message["style"], identity, message["id"])
+        emit_here(server, event, payload, told)
+    for sid in refused:
+        socket = Socket(server, sid, NAMESPACE)
+        for room in rooms:
+            leave(server, socket, room)
+
+
+def _row_of(model: type[Any], values: Mapping[str, Any]) -> Any:
+    """A detached copy of the row of ``values`` (JSON-safe), its values back in their columns' types."""
+    columns = {prop.key: prop.columns[0] for prop in sa.inspect(model).column_attrs}
+    typed = {}
+    for name, value in values.items():
+        column = columns.get(name)
+        try:
+            typed[name] = value if column is None or value is None else coerce(value, column.type)
+        except ValueError:
+            typed[name] = value
+    return internals.detached_copy(model, typed)
+
+
+def _rooms_of_row(identity: str, key: str, scopes: list[Scope]) -> list[str]:
+    return [scope_room(identity, scope.digest, key) for scope in scopes]
 
 
 class _Unknown(KeyError):
