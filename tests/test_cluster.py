@@ -321,6 +321,39 @@ def test_an_emitter_in_a_plain_process_reaches_subscribers_on_every_process_in_b
         assert listed == {"sids": [], "complete": True}
 
 
+def test_scoped_sockets_hear_a_row_enter_and_leave_their_scope_whichever_process_changes_it(
+    cluster: Cluster,
+) -> None:
+    a, b, c = cluster.servers
+    alice, bob = {"X-Owner": "alice"}, {"X-Owner": "bob"}
+    with Client(a.url) as alices, Client(c.url) as bobs:
+        alice_heard, bob_heard = Inbox(alices, "message"), Inbox(bobs, "message")
+        assert alices.get("/post", headers=alice).status_code == 200
+        assert bobs.get("/post", headers=bob).status_code == 200
+        http = requests.Session()
+        created = http.post(f"{b.url}/post", json={"owner": "alice", "title": "t"}, headers=alice)
+        key = created.json()["id"]
+        for owner, change in [
+            ("alice", {"title": "edited"}),
+            ("alice", {"owner": "bob"}),
+            ("bob", {"title": "bob's now"}),
+            ("bob", {"owner": "alice"}),
+        ]:
+            answer = http.patch(f"{b.url}/post/{key}", json=change, headers={"X-Owner": owner})
+            assert answer.status_code == 200, answer.text
+        expected_alice = ["create", "update", "leave", "enter"]
+        expected_bob = ["enter", "update", "leave"]
+        alice_heard.wait(len(expected_alice))
+        bob_heard.wait(len(expected_bob))
+        assert [item.data["verb"] for item in alice_heard.quiet(0.2)] == expected_alice
+        assert [item.data["verb"] for item in bob_heard.quiet(0.2)] == expected_bob
+        assert alice_heard.items[-1].data["data"] == {
+            "id": key,
+            "owner": "alice",
+            "title": "bob's now",
+        }
+
+
 def test_one_process_answers_subscribers_completely_as_a_list_of_sockets() -> None:
     app = create_app()
     state = app_state(app)
