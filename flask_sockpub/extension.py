@@ -417,7 +417,9 @@ class SockPub:
         blueprint = crud_blueprint(self.db, model, url_prefix, **options)
         self.crud_blueprints.append(blueprint)
         self.crud_blueprint_models[blueprint.name] = CrudBlueprint(
-            model, scoped=options.get("query") is not None, mirror=bool(options.get("mirror"))
+            model,
+            scoping="scope" if options.get("scope") else "query" if options.get("query") else None,
+            mirror=bool(options.get("mirror")),
         )
         for app in self._apps:
             app.register_blueprint(blueprint)

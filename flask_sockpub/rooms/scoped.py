@@ -78,8 +78,10 @@ def registered(server: socketio.Server, identity: str | None = None) -> dict[str
 
 def subscribe_class(server: socketio.Server, socket: Socket, scope: Scope, identity: str) -> bool:
     """Put ``socket`` (of this process) in the class room of ``scope``."""
+    entered = enter(server, socket, scope_room(identity, scope.digest))
+    # After entering: a prune running meanwhile (another thread) cannot drop it unseen.
     register(server, scope, identity)
-    return enter(server, socket, scope_room(identity, scope.digest))
+    return entered
 
 
 def subscribe_instances(
@@ -88,10 +90,11 @@ def subscribe_instances(
     """Hold the rows of ``keys`` for ``socket`` (of this process) under ``scope``."""
     if not keys:
         return True
-    register(server, scope, identity)
-    return all(
+    entered = all(
         [enter(server, socket, scope_room(identity, scope.digest, str(key))) for key in keys]
     )
+    register(server, scope, identity)  # after entering, as in subscribe_class
+    return entered
 
 
 def forget_socket(server: socketio.Server, sid: str) -> None:
