@@ -339,3 +339,29 @@ def test_an_opaque_query_answers_but_subscribes_nothing_and_warns_once(sqlite_ur
 def test_scope_and_query_together_are_refused(sqlite_url: str) -> None:
     with pytest.raises(ValueError, match="scope= or query="):
         make_app(sqlite_url, query=lambda: sa.select(Post))
+
+
+def test_a_scope_on_a_hidden_column_follows_its_changes(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Clients never see nor write owner_id here; the app changes it, published automatically.
+    monkeypatch.setattr(Post, "__sockpub_autopublish__", True, raising=False)
+    app, sockpub = make_app(sqlite_url, hidden=["owner_id"])
+    lister = sockpub.test_client(app)
+    assert lister.get("/post", headers=as_owner(1)).body == []
+    with app.app_context():
+        post = Post(owner_id=1, title="mine")
+        db.session.add(post)
+        db.session.commit()
+        key = post.id
+        post.owner_id = 2  # only a hidden column changes
+        db.session.commit()
+    assert [item.data for item in lister.received()] == [
+        {
+            "model": "post",
+            "verb": "create",
+            "id": key,
+            "data": {"id": key, "title": "mine", "public": False},
+        },
+        {"model": "post", "verb": "leave", "id": key},
+    ]
