@@ -7,8 +7,9 @@ the row's instance room; with scopes, each group under a distinct scope
 row's room under it. The published row is public, so every scope selects it
 and every socket hears every publish: both cases deliver the same messages,
 and the difference is what deciding per scope costs. Prints CPU µs of this
-process per ``publish_update`` and per ``publish_create``, and per delivered
-message.
+process per ``publish_update`` and per ``publish_create``, per delivered
+message, and per ``publish_update`` of a row no scope selects and no socket
+holds (``miss``: the decision alone, nothing sent).
 
     .venv/bin/python bench/scopes.py [--scopes 1 10 100] [--per-scope 10] [--publishes 300]
     .venv/bin/python bench/scopes.py --unscoped-only   # runs on code without scopes too
@@ -93,9 +94,14 @@ def cost(
     """CPU µs per publish_update and per publish_create."""
     rooms = sockpub.model(model)
     row = {"id": 1, "owner": -1, "title": "t", "public": True}
-    spent = {"update": 0.0, "create": 0.0}
+    spent = {"update": 0.0, "create": 0.0, "miss": 0.0}
+    # A private row of nobody's: no scope selects it, no socket holds it.
+    outside = {"id": 2, "owner": -1, "title": "t", "public": False}
     with app.app_context():
         for number in range(publishes):
+            started = time.process_time()
+            rooms.publish_update(2, {**outside, "title": f"t{number}"}, previous=outside)
+            spent["miss"] += time.process_time() - started
             started = time.process_time()
             rooms.publish_update(1, {**row, "title": f"t{number}"}, previous=row)
             spent["update"] += time.process_time() - started
@@ -130,7 +136,10 @@ def main() -> None:
         f"CPU µs per publish, {args.per_scope} sockets per scope (group), "
         f"{args.publishes} publishes each; every socket hears every publish"
     )
-    print(f"{'groups':>7}{'sockets':>8}{'kind':>10}{'update':>10}{'create':>10}{'µs/msg':>9}")
+    print(
+        f"{'groups':>7}{'sockets':>8}{'kind':>10}{'update':>10}{'create':>10}{'µs/msg':>9}"
+        f"{'miss':>8}"
+    )
     for scopes in args.scopes:
         for kind, model in models:
             sockets = subscribe(app, sockpub, model, scopes, args.per_scope)
@@ -139,7 +148,7 @@ def main() -> None:
             per_message = figures["update"] / len(sockets)
             print(
                 f"{scopes:7}{len(sockets):8}{kind:>10}{figures['update']:10.0f}"
-                f"{figures['create']:10.0f}{per_message:9.2f}"
+                f"{figures['create']:10.0f}{per_message:9.2f}{figures['miss']:8.1f}"
             )
             for socket in sockets:
                 socket.disconnect()
