@@ -34,7 +34,7 @@ from flask.cli import AppGroup, ScriptInfo, pass_script_info
 from .emitter import Emitter
 from .model import identity_of
 from .rooms.model_rooms import model_rooms
-from .rooms.names import MODEL_ROOM_PREFIX, USER_ROOM_PREFIX
+from .rooms.names import MODEL_ROOM_PREFIX, USER_ROOM_PREFIX, scope_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .state import app_state, has_state
 
@@ -143,8 +143,8 @@ class CrudBlueprint:
     """What ``flask sockpub routes`` needs to know of a blueprint made by ``sockpub.blueprint``."""
 
     model: type[Any]
-    #: Whether the ``query`` option scopes it (a scoped list joins no class room).
-    scoped: bool
+    #: ``"scope"`` or ``"query"``: the option that narrows what it answers, if any.
+    scoping: str | None
     mirror: bool
 
 
@@ -180,22 +180,30 @@ def socket_effect(app: Flask, endpoint: str) -> str:
         return ""
     rooms = model_rooms(crud.model)
     class_room, instance_room = rooms.room(), rooms.room() + ":<id>"
+    if crud.scoping == "scope":
+        # The rooms of the request's scope; a publish reaches them while the row is inside.
+        class_room = scope_room(rooms.identity, "<scope>")
+        instance_room = scope_room(rooms.identity, "<scope>", "<id>")
     model_style = state.event_style == "model"
     publish = f"publishes {rooms.identity} " if model_style else "publishes "
     requester = "" if crud.mirror else ", not to the requester"
     action = action.removesuffix("_shortcut")
+    opaque = crud.scoping == "query"
+    if action in ("list", "get") and opaque:
+        return "subscribes nothing (query=)"
     if action == "list":
-        if crud.scoped:
-            return f"subscribes to {instance_room} of each listed record (scoped: no class room)"
         return f"subscribes to {class_room} and to {instance_room} of each listed record"
     if action == "get":
         return f"subscribes to {instance_room}"
     if action == "create":
         verb = "created" if model_style else "create"
-        return f"{publish}{verb} to {class_room}{requester}; subscribes to {instance_room} of the new record"
+        subscribed = "" if opaque else f"; subscribes to {instance_room} of the new record"
+        where = " of each scope selecting it" if crud.scoping == "scope" else ""
+        return f"{publish}{verb} to {class_room}{where}{requester}{subscribed}"
     if action == "update":
         verb = "updated" if model_style else "update"
-        return f"{publish}{verb} to {instance_room}{requester}"
+        scoped = "; leave/enter as it leaves/enters scopes" if crud.scoping == "scope" else ""
+        return f"{publish}{verb} to {instance_room}{requester}{scoped}"
     if action == "destroy":
         verb = "destroyed" if model_style else "destroy"
         return f"{publish}{verb} to {instance_room}{requester}; every socket leaves it"

@@ -6,7 +6,9 @@ so that the queue keeps their order with the emits around them:
 
 * room operations that each process applies to the sockets it holds:
   ``introduce`` (``publish_create`` introduces too), emptying the room of a
-  destroyed instance (but ``omit``), subscribing and unsubscribing a socket
+  destroyed instance (but ``omit``), a publish of a model with scopes
+  (``publish``: each process decides which of its scoped rooms hear it,
+  :mod:`flask_sockpub.rooms.scoped`), subscribing and unsubscribing a socket
   held by another process. Every process applies each one to its own
   sockets when the queue delivers it (the sender too), so every socket is
   reached exactly once, and a socket introduced to an instance is in its room
@@ -41,12 +43,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 import socketio
+from flask import has_app_context
 
 from .internals import QueueHooks, publish_on_queue, start_queue_listener
 from .rooms.authorization import introduce_here
 from .rooms.membership import emit, empty_room, enter, is_present, leave, members, room_sizes
 from .rooms.names import NAMESPACE
+from .rooms.scoped import PUBLISH_OP, apply_publish
 from .sockets import Socket
+from .state import app_state
 
 if TYPE_CHECKING:
     from socketio.pubsub_manager import PubSubManager
@@ -180,6 +185,7 @@ class Cluster:
             "heartbeat": self._heartbeat,
             "goodbye": self._goodbye,
             "introduce": self._introduce,
+            PUBLISH_OP: self._publish,
             "empty": self._empty,
             "enter": self._enter,
             "leave": self._leave,
@@ -188,7 +194,7 @@ class Cluster:
             "answer": self._answer,
         }
         # What this process applies of its own messages, when the queue delivers them.
-        self._own_receivers = frozenset({"introduce", "empty", "members", "rooms"})
+        self._own_receivers = frozenset({"introduce", "empty", PUBLISH_OP, "members", "rooms"})
 
     # Life
 
@@ -401,6 +407,9 @@ class Cluster:
     def _introduce(self, message: dict[str, Any]) -> None:
         introduce_here(self.server, message["source"], message["target"], message.get("skip"))
 
+    def _publish(self, message: dict[str, Any]) -> None:
+        apply_publish(self.server, message["message"])
+
     def _empty(self, message: dict[str, Any]) -> None:
         empty_room(self.server, message["room"], message.get("keep"))
 
@@ -453,11 +462,22 @@ class Publisher(Protocol):
     """Where model rooms publish: a server process (:class:`Rooms`) or an :class:`~flask_sockpub.emitter.Emitter`."""
 
     event_style: str
+    #: Whether every publish goes as the scoped operation, scoped model or not
+    #: (an emitter cannot know which models the server processes scope).
+    always_scoped: bool
+    #: Whether :meth:`load` can read a row (an app context with a database).
+    can_load: bool
 
     def emit(
         self, event: str, data: Any, rooms: Sequence[str], skip_sid: str | None = None
     ) -> None:
         """Send ``event`` once to every socket in any of ``rooms``, but ``skip_sid``."""
+
+    def publish_scoped(self, message: dict[str, Any]) -> None:
+        """Have every process apply a scoped publish to its sockets (:func:`~.rooms.scoped.apply_publish`)."""
+
+    def load(self, model: type[Any], key: Any) -> Any:
+        """The row of ``model`` with primary key ``key``, or ``None``."""
 
     def introduce(self, source: str, target: str, skip_sid: str | None = None) -> None:
         """Every socket of room ``source`` (but ``skip_sid``) joins room ``target``."""
@@ -472,6 +492,8 @@ class Rooms:
     Kept in the app's state; model rooms, ``listen``, ``broadcast`` and
     ``subscribers`` go through it.
     """
+
+    always_scoped = False
 
     def __init__(
         self,
@@ -510,6 +532,22 @@ class Rooms:
             empty_room(self.server, room, keep_sid)
         else:
             self.cluster.empty(room, keep_sid)
+
+    def publish_scoped(self, message: dict[str, Any]) -> None:
+        """Every process applies a scoped publish to the sockets it holds, in the queue's order."""
+        if self.cluster is None:
+            apply_publish(self.server, message)
+        else:
+            self.cluster.send(PUBLISH_OP, message=message)
+
+    @property
+    def can_load(self) -> bool:
+        """Whether a row can be read: an app context whose SockPub has a database."""
+        return has_app_context() and app_state().sockpub.db is not None
+
+    def load(self, model: type[Any], key: Any) -> Any:
+        """The row of ``model`` with primary key ``key`` through the app's session, or ``None``."""
+        return app_state().sockpub.db.session.get(model, key)
 
     def enter(self, socket: Socket, rooms: Sequence[str], timeout: float | None = None) -> bool:
         """Put ``socket`` in ``rooms``, wherever it is held; ``False`` when no process holds it."""

@@ -16,6 +16,7 @@ from .cluster import METHOD, queue_manager
 from .internals import publish_on_queue
 from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import NAMESPACE, user_room
+from .rooms.scoped import PUBLISH_OP
 from .sockets import Socket
 
 
@@ -68,9 +69,23 @@ class Emitter:
         if rooms:
             self.manager.emit(event, data, namespace=NAMESPACE, room=list(rooms), skip_sid=skip_sid)
 
+    #: Every model publish goes as the operation server processes apply per
+    #: scope: the emitter does not know which models they subscribe under scopes.
+    always_scoped = True
+    #: No app, no database: values are given, not loaded.
+    can_load = False
+
     def introduce(self, source: str, target: str, skip_sid: str | None = None) -> None:
         """Every socket of room ``source`` (but ``skip_sid``) joins room ``target``."""
         self._send("introduce", source=source, target=target, skip=skip_sid)
+
+    def publish_scoped(self, message: dict[str, Any]) -> None:
+        """Every server process applies a model publish to its sockets, their scopes included."""
+        self._send(PUBLISH_OP, message=message)
+
+    def load(self, model: type[Any], key: Any) -> Any:
+        """Nothing: an emitter has no database."""
+        return None
 
     def empty(self, room: str, keep_sid: str | None = None) -> None:
         """Every socket leaves ``room``, but ``keep_sid``."""

@@ -381,16 +381,28 @@ class SockPub:
             ``__sockpub_hidden__`` are added).
         :param page_size: records per page when the client sends no ``limit`` (30).
         :param max_limit: the largest ``limit`` honoured (1,000).
+        :param scope: a function returning, per request, a condition on the
+            model's columns (``Note.owner_id == current_user.id``; equality,
+            ``in_``, ``is None``, ``and_``/``or_``): list, get, update and
+            destroy only reach the rows it selects, and sockets subscribe
+            under it: they hear a row only while it selects it (``leave`` and
+            ``enter`` messages when a row leaves or enters it), and a scoped
+            list hears the creates inside its scope.
         :param query: a function returning the base ``select()`` for the current
-            request: list, get, update and destroy only reach its rows (so a
-            socket only subscribes to them), and a scoped list does not join
-            the class room.
+            request: list, get, update and destroy only reach its rows, and
+            sockets subscribe to nothing (warned when the blueprint is made;
+            use ``scope``). Not with ``scope``.
         :param authorize: ``authorize(socket, instance) -> bool``: may this
             socket subscribe to this instance (``None``: to the class room).
             Asked wherever a socket gains a room: list and get, and the
             introductions of ``publish_create`` and ``introduce`` for sockets
             this blueprint let into the class room (then in that socket's own
             request context).
+        :param reauthorize: with ``authorize``: its answer depends on the row,
+            so it is asked again, on every update of the model, about each
+            socket it admitted that is in the row's rooms; a refused socket
+            hears ``leave`` and leaves them. One hook call per such socket per
+            update.
         :param decorators: decorators for every view, or a dict of them per action.
         :param mirror: send the requesting socket its own create/update/destroy messages.
         :param shortcuts: add Sails' ``GET /user/create?name=x``,
@@ -407,7 +419,9 @@ class SockPub:
         blueprint = crud_blueprint(self.db, model, url_prefix, **options)
         self.crud_blueprints.append(blueprint)
         self.crud_blueprint_models[blueprint.name] = CrudBlueprint(
-            model, scoped=options.get("query") is not None, mirror=bool(options.get("mirror"))
+            model,
+            scoping="scope" if options.get("scope") else "query" if options.get("query") else None,
+            mirror=bool(options.get("mirror")),
         )
         for app in self._apps:
             app.register_blueprint(blueprint)

@@ -41,6 +41,7 @@ from werkzeug.http import parse_cookie
 from .rooms.authorization import forget_admissions
 from .rooms.membership import leave
 from .rooms.names import NAMESPACE
+from .rooms.scoped import forget_socket
 from .serving.origins import own_origins
 from .sockets import Socket, socket_of_request
 from .state import app_state, has_state
@@ -141,6 +142,7 @@ def identity_changed(app: Flask, environ: dict[str, Any], session_cookie: str | 
 
 def leave_every_room(socket: Socket) -> None:
     """Take ``socket`` (held by this process) out of every room but its own."""
+    forget_socket(socket.server, socket.id)
     for room in socket.rooms:
         if room != socket.id:
             leave(socket.server, socket, room)

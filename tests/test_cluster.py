@@ -321,6 +321,41 @@ def test_an_emitter_in_a_plain_process_reaches_subscribers_on_every_process_in_b
         assert listed == {"sids": [], "complete": True}
 
 
+def test_scoped_sockets_hear_a_row_enter_and_leave_their_scope_whichever_process_changes_it(
+    cluster: Cluster,
+) -> None:
+    a, b, c = cluster.servers
+    alice, bob = {"X-Owner": "alice"}, {"X-Owner": "bob"}
+    with ExitStack() as stack:
+        # One scope held on two processes (each hears every message once), another on one.
+        sockets = [
+            (stack.enter_context(Client(server.url)), headers)
+            for server, headers in [(a, alice), (c, alice), (c, bob)]
+        ]
+        inboxes = [Inbox(client, "message") for client, _ in sockets]
+        for client, headers in sockets:
+            assert client.get("/post", headers=headers).status_code == 200
+        http = requests.Session()
+        created = http.post(f"{b.url}/post", json={"owner": "alice", "title": "t"}, headers=alice)
+        key = created.json()["id"]
+        for owner, change in [
+            ("alice", {"title": "edited"}),
+            ("alice", {"owner": "bob"}),
+            ("bob", {"title": "bob's now"}),
+            ("bob", {"owner": "alice"}),
+        ]:
+            answer = http.patch(f"{b.url}/post/{key}", json=change, headers={"X-Owner": owner})
+            assert answer.status_code == 200, answer.text
+        expected_alice = ["create", "update", "leave", "enter"]
+        expected = [expected_alice, expected_alice, ["enter", "update", "leave"]]
+        for inbox, verbs in zip(inboxes, expected):
+            inbox.wait(len(verbs))
+        for inbox, verbs in zip(inboxes, expected):
+            assert [item.data["verb"] for item in inbox.quiet(0.3)] == verbs
+        last = {"id": key, "owner": "alice", "title": "bob's now"}
+        assert inboxes[0].items[-1].data["data"] == last
+
+
 def test_one_process_answers_subscribers_completely_as_a_list_of_sockets() -> None:
     app = create_app()
     state = app_state(app)

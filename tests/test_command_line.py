@@ -61,6 +61,18 @@ def test_routes_lists_what_each_blueprint_action_does_over_a_socket() -> None:
     )  # fmt: skip
 
 
+def test_routes_names_the_rooms_of_the_requests_scope_for_a_scoped_blueprint() -> None:
+    found = routes()
+    assert found["draft.list"][2] == (
+        "subscribes to sockpub:scope:article:<scope> and to "
+        "sockpub:scope:article:<scope>:<id> of each listed record"
+    )
+    assert found["draft.update"][2] == (
+        "publishes update to sockpub:scope:article:<scope>:<id>, not to the requester; "
+        "leave/enter as it leaves/enters scopes"
+    )
+
+
 def test_routes_leaves_out_the_actions_turned_off() -> None:
     found = routes()
     comment = sorted(endpoint for endpoint in found if endpoint.startswith("sockpub_comment."))

@@ -19,6 +19,7 @@ create, update and destroy publish to everybody subscribed, over HTTP too.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from ..cross_site import refuse_cross_site_write
 from ..errors import json_error
 from ..internals import LateSetupBlueprint
 from ..model import hide
+from ..rooms.authorization import register_reauthorize
 from ..rooms.model_rooms import model_rooms
 from ..serialize import SERIALIZE_HOOK
 from ..sockets import Socket
@@ -65,7 +67,9 @@ def crud_blueprint(
     page_size: int = DEFAULT_PAGE_SIZE,
     max_limit: int = DEFAULT_MAX_LIMIT,
     query: Callable[[], sa.Select[Any]] | None = None,
+    scope: Callable[[], Any] | None = None,
     authorize: Callable[[Socket, Any], bool] | None = None,
+    reauthorize: bool = False,
     decorators: Sequence[Decorator] | Mapping[str, Decorator | Sequence[Decorator]] = (),
     mirror: bool = False,
     shortcuts: bool = False,
@@ -75,6 +79,13 @@ def crud_blueprint(
     unknown = sorted(set(chosen) - set(ACTIONS))
     if unknown:
         raise ValueError(f"unknown actions {', '.join(unknown)}; choose from {', '.join(ACTIONS)}")
+    if scope is not None and query is not None:
+        raise ValueError(
+            "give scope= or query=, not both: scope= is a query whose rows sockets hear "
+            "while they stay inside it"
+        )
+    if reauthorize and authorize is None:
+        raise ValueError("reauthorize=True asks the authorize hook again: give authorize= too")
     columns = Columns.of(model, hidden=hidden, read_only=read_only)
     _refuse_binary_columns(columns)
     rooms = model_rooms(model)
@@ -86,13 +97,27 @@ def crud_blueprint(
         rooms.authorizers.pop(blueprint_name, None)
     else:
         rooms.add_authorizer(blueprint_name, authorize)
+    if scope is not None or reauthorize:
+        rooms.scoped = True
+    if reauthorize:
+        register_reauthorize(rooms.identity, model)
+    if query is not None:
+        warnings.warn(
+            f"the blueprint of {model.__name__} has query=, so its sockets subscribe to "
+            "nothing: sockets cannot be told when a row enters or leaves an opaque query. "
+            "Use scope= (a condition on the model's columns) to subscribe them under it",
+            UserWarning,
+            stacklevel=3,
+        )
     views = CrudViews(
         db,
         columns,
         ListCriteria(model, columns.exposed, page_size=page_size, max_limit=max_limit),
         rooms,
         query=query,
+        scope=scope,
         authorize=authorize,
+        reauthorize=reauthorize,
         mirror=mirror,
     )
     blueprint = LateSetupBlueprint(

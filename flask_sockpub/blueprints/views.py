@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from flask import Response, abort, current_app, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 
-from ..rooms.authorization import allows
+from ..internals import detached_copy
+from ..rooms.authorization import allows, note_reauthorize
 from ..rooms.autopublish import MIRROR_KEY, is_autopublished
 from ..rooms.model_rooms import ModelRooms
+from ..scopes import Scope, column_values, scope_of
 from ..serialize import serialize
 from ..sockets import Socket, find_current_socket
 from ..storable import refuses_nul
@@ -28,6 +30,9 @@ from .query_timeout import time_bound
 
 if TYPE_CHECKING:
     from flask_sqlalchemy import SQLAlchemy
+
+#: ``g`` key: the scope of each scoped blueprint's views in this request.
+SCOPE_KEY = "_sockpub_scopes"
 
 
 class CrudViews:
@@ -41,7 +46,9 @@ class CrudViews:
         rooms: ModelRooms,
         *,
         query: Callable[[], sa.Select[Any]] | None,
+        scope: Callable[[], Any] | None = None,
         authorize: Callable[[Socket, Any], bool] | None,
+        reauthorize: bool = False,
         mirror: bool,
     ) -> None:
         self.db = db
@@ -50,7 +57,9 @@ class CrudViews:
         self.criteria = criteria
         self.rooms = rooms
         self.query = query
+        self.scope = scope
         self.authorize = authorize
+        self.reauthorize = reauthorize
         self.mirror = mirror
 
     # The routes
@@ -82,11 +91,15 @@ class CrudViews:
                 "invalid list parameters: a value is out of range for its column", {}
             ) from None
         socket = self.reader()
-        if socket is not None:
-            # A scoped list stays out of the class room: that room hears every create.
-            if self.query is None:
+        if socket is not None and self.query is None:
+            allowed = [row for row in rows if self.allowed(socket, row)]
+            scope = self.request_scope()
+            if scope is None:
                 self.rooms.subscribe_authorized(socket, self.authorize)
-            self.rooms.subscribe(socket, [row for row in rows if self.allowed(socket, row)])
+                self.rooms.subscribe(socket, allowed)
+            else:
+                self.rooms.subscribe_scoped(socket, scope, self.authorize, allowed, whole=True)
+            self.note_reauthorize(socket)
         response = jsonify([self.record(row) for row in rows])
         response.headers["X-Total-Count"] = str(total)
         return response
@@ -95,8 +108,8 @@ class CrudViews:
         """``GET /user/<id>``: one record; the socket joins its room."""
         row = self.find(id)
         socket = self.reader()
-        if socket is not None and self.allowed(socket, row):
-            self.rooms.subscribe(socket, row)
+        if socket is not None and self.query is None and self.allowed(socket, row):
+            self.subscribe_row(socket, row)
         return self.record(row)
 
     def create(
@@ -112,10 +125,10 @@ class CrudViews:
         record = self.record(row)
         key = record[self.columns.primary_key]
         if not published:
-            self.rooms.publish_create(record, omit=self.omitted())
+            self.rooms.publish_create(row if self.rooms.scoped else record, omit=self.omitted())
         socket = find_current_socket()
-        if socket is not None and self.allowed(socket, row):
-            self.rooms.subscribe(socket, key)
+        if socket is not None and self.query is None and self.allowed(socket, row):
+            self.subscribe_row(socket, row)
         location = f"{request.base_url.rstrip('/')}/{quote(str(key), safe='')}"
         return record, 201, {"Location": location}
 
@@ -126,6 +139,10 @@ class CrudViews:
         """
         row = self.find(id)
         previous = self.record(row)
+        # A scoped model's publish needs every column before the change (the record hides some).
+        before = (
+            detached_copy(self.model, column_attributes(row)) if self.rooms.scoped else previous
+        )
         values = self.columns.checked_values(
             self.body() if body is None else body,
             creating=False,
@@ -136,9 +153,15 @@ class CrudViews:
             setattr(row, name, value)
         published = self.commit()
         record = self.record(row)
-        if not published and record != previous:
+        changed = record != previous or (  # a scope may read a hidden column
+            self.rooms.scoped and column_values(row) != column_values(before)
+        )
+        if not published and changed:
             self.rooms.publish_update(
-                record[self.columns.primary_key], record, omit=self.omitted(), previous=previous
+                record[self.columns.primary_key],
+                row if self.rooms.scoped else record,
+                omit=self.omitted(),
+                previous=before,
             )
         return record
 
@@ -153,6 +176,9 @@ class CrudViews:
         socket = find_current_socket()
         if socket is not None:
             self.rooms.unsubscribe(socket, key)  # nobody stays, the requester included
+            scope = self.request_scope()
+            if scope is not None:
+                self.rooms.unsubscribe_scoped(socket, scope, key)
         return record
 
     def create_shortcut(self) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -166,8 +192,32 @@ class CrudViews:
     # Helpers
 
     def base(self) -> sa.Select[Any]:
-        """The rows this request may see: the ``query`` option's, or all."""
-        return self.query() if self.query is not None else sa.select(self.model)
+        """The rows this request may see: the ``query`` option's, the ``scope`` option's, or all."""
+        if self.query is not None:
+            return self.query()
+        scope = self.request_scope()
+        if scope is not None:
+            return sa.select(self.model).where(scope.clause())
+        return sa.select(self.model)
+
+    def request_scope(self) -> Scope | None:
+        """The scope of this request (the ``scope`` option's expression), once per request."""
+        if self.scope is None:
+            return None
+        cache = g.setdefault(SCOPE_KEY, {})
+        found = cache.get(id(self))
+        if found is None:
+            found = cache[id(self)] = scope_of(self.model, self.scope())
+        return found  # type: ignore[no-any-return]
+
+    def subscribe_row(self, socket: Socket, row: Any) -> None:
+        """Subscribe ``socket`` to ``row``: under the request's scope when it selects the row."""
+        self.note_reauthorize(socket)
+        scope = self.request_scope()
+        if scope is None:
+            self.rooms.subscribe(socket, row)
+        elif scope.selects(column_values(row)):
+            self.rooms.subscribe_scoped(socket, scope, self.authorize, [row])
 
     def find(self, id: Any) -> Any:
         """The visible row with primary key ``id``, or a 404."""
@@ -250,9 +300,19 @@ class CrudViews:
         """Who is left out of the messages this request publishes: the requester, unless ``mirror``."""
         return None if self.mirror else find_current_socket()
 
+    def note_reauthorize(self, socket: Socket) -> None:
+        """With ``reauthorize=True``: the hook is asked again about ``socket`` on every update of its rows."""
+        if self.reauthorize and self.authorize is not None:
+            note_reauthorize(socket, self.rooms.identity, self.authorize)
+
     def allowed(self, socket: Socket, row: Any) -> bool:
         """Whether ``socket`` may subscribe to ``row`` (``None``: the class room)."""
         return self.authorize is None or allows(self.authorize, socket, row)
+
+
+def column_attributes(row: Any) -> dict[str, Any]:
+    """Every column attribute of ``row``, as the row holds it (a copy, taken before a change)."""
+    return {prop.key: getattr(row, prop.key) for prop in sa.inspect(type(row)).column_attrs}
 
 
 def _shortcut_values() -> dict[str, Any]:

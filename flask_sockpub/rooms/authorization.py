@@ -16,14 +16,14 @@ room is copied into the instance room in one table update, as before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import has_app_context, has_request_context, request
 
 from ..sockets import CONNECTION_KEY, Socket, socket_of_request
 from .membership import copy_members, enter, members
-from .names import MODEL_ROOM_PREFIX, NAMESPACE
+from .names import MODEL_ROOM_PREFIX, NAMESPACE, SCOPE_ROOM_PREFIX
 
 if TYPE_CHECKING:
     import socketio
@@ -37,6 +37,9 @@ Authorize = Callable[[Socket, Any], bool]
 #: Connection environ key: model identity -> the hooks that let the socket into
 #: that model's class room (``None`` among them: joined without a hook).
 ADMISSIONS_KEY = "sockpub.admissions"
+#: Connection environ key: model identity -> the hooks marked ``reauthorize``
+#: that let the socket into rooms of that model: asked again on every update.
+REAUTHORIZE_KEY = "sockpub.reauthorize"
 
 
 def allows(hook: Authorize, socket: Socket, instance: Any) -> bool:
@@ -151,11 +154,14 @@ def introduce_here(server: socketio.Server, source: str, target: str, skip_sid: 
 
 
 def _identity_and_key(room: str) -> tuple[str | None, str]:
-    """The model identity and key text of an instance room's name."""
-    if not room.startswith(MODEL_ROOM_PREFIX):
-        return None, ""
-    identity, _, key = room[len(MODEL_ROOM_PREFIX) :].partition(":")
-    return identity, key
+    """The model identity and key text of an instance room's name (held under a scope or not)."""
+    if room.startswith(MODEL_ROOM_PREFIX):
+        identity, _, key = room[len(MODEL_ROOM_PREFIX) :].partition(":")
+        return identity, key
+    if room.startswith(SCOPE_ROOM_PREFIX):
+        identity, _, rest = room[len(SCOPE_ROOM_PREFIX) :].partition(":")
+        return identity, rest.partition(":")[2]
+    return None, ""
 
 
 def _load(server: socketio.Server, source: str, hooked: HookedModel, key_text: str) -> Any:
@@ -184,3 +190,50 @@ def introduce_admitted(
             socket = Socket(server, sid, NAMESPACE)
             if admitted(socket, identity, instance):
                 enter(server, socket, target)
+
+
+# Hooks asked again on every update (a blueprint's ``reauthorize=True``)
+
+#: Model identity -> model class, for models with a hook asked again: what a
+#: process applying an update makes the row's copy of.
+_REAUTHORIZED: dict[str, type[Any]] = {}
+
+
+def register_reauthorize(identity: str, model: type[Any]) -> None:
+    """Let updates of ``model`` (identity ``identity``) ask its sockets' ``reauthorize`` hooks again."""
+    _REAUTHORIZED[identity] = model
+
+
+def note_reauthorize(socket: Socket, identity: str, hook: Authorize) -> None:
+    """Remember that ``socket`` joined rooms of model ``identity`` through ``hook``, to be asked again."""
+    connection = socket.environ
+    if connection is not None:
+        connection.setdefault(REAUTHORIZE_KEY, {}).setdefault(identity, set()).add(hook)
+
+
+def refused_again(
+    server: socketio.Server, identity: str, sids: Iterable[str], row: Callable[[], Any]
+) -> set[str]:
+    """The sockets of ``sids`` (of this process) that a hook marked ``reauthorize`` now refuses the row.
+
+    A socket admitted through such hooks stays when one of them allows it
+    the row as it now is. Each hook runs in the socket's own context
+    (:func:`allows`): one call per socket so admitted, per update.
+
+    :param row: returns the row (a detached copy, made once and only when a hook is asked).
+    """
+    if identity not in _REAUTHORIZED:
+        return set()
+    refused = set()
+    for sid in sids:
+        socket = Socket(server, sid, NAMESPACE)
+        connection = socket.environ
+        hooks = connection.get(REAUTHORIZE_KEY, {}).get(identity) if connection else None
+        if hooks and not any(allows(hook, socket, row()) for hook in list(hooks)):
+            refused.add(sid)
+    return refused
+
+
+def reauthorized_model(identity: str) -> type[Any] | None:
+    """The model whose updates ask ``reauthorize`` hooks again, by identity; ``None`` when none does."""
+    return _REAUTHORIZED.get(identity)

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Mapper, attributes, object_session
 from sqlalchemy.orm.base import NO_VALUE
 
 from .. import internals
+from ..scopes import column_values
 from ..serialize import serialize
 from ..sockets import find_current_socket
 from ..state import app_state, has_state
@@ -120,15 +121,32 @@ class Change:
     old_values: dict[str, Any] | None = None
     #: The instance, kept until the commit (the session holds it weakly).
     instance: Any = None
+    #: Every column after and before the change (JSON-safe), for models with
+    #: scoped rooms only: scopes may read columns the messages hide.
+    columns: dict[str, Any] | None = None
+    previous_columns: dict[str, Any] | None = None
 
     def then(self, later: Change) -> Change | None:
         """This change followed by ``later`` on the same row, as one change (``None``: nothing)."""
         if self.verb == CREATE:
             if later.verb == DESTROY:
                 return None
-            return Change(CREATE, self.model, later.key, data=later.data, instance=later.instance)
+            return Change(
+                CREATE,
+                self.model,
+                later.key,
+                data=later.data,
+                instance=later.instance,
+                columns=later.columns,
+            )
         if later.verb == DESTROY:
-            return Change(DESTROY, self.model, later.key, previous=self.previous)
+            return Change(
+                DESTROY,
+                self.model,
+                later.key,
+                previous=self.previous,
+                previous_columns=self.previous_columns,
+            )
         # update then update, or destroy then the same instance inserted again
         return Change(
             UPDATE,
@@ -137,6 +155,8 @@ class Change:
             data=later.data,
             previous=self.previous,
             instance=later.instance,
+            columns=later.columns,
+            previous_columns=self.previous_columns,
         )
 
 
@@ -254,12 +274,17 @@ def _flushed(session: Session, flush_context: Any) -> None:
     merged = pending.by_transaction.setdefault(transaction, {})
     for state, change in changes.items():
         try:
+            scoped = model_rooms(change.model).scoped
             if change.instance is not None:
                 change.key = state.identity[0] if state.identity else None
                 change.data = serialize(change.instance)
+                if scoped:
+                    change.columns = column_values(change.instance)
             if change.old_values is not None:
                 old = internals.detached_copy(change.model, change.old_values)
                 change.previous = serialize(old)
+                if scoped:
+                    change.previous_columns = column_values(old)
                 change.old_values = None
         except Exception:
             # The commit goes on: a row that cannot be serialised is not published.
@@ -345,14 +370,20 @@ def publish(app: Flask, changes: list[Change]) -> None:
     """Publish committed changes through the model rooms of ``app``, never raising: the commit is done."""
     omit = None if (has_request_context() and g.get(MIRROR_KEY)) else find_current_socket()
     _warn_if_undeliverable(app)
+    publisher = app_state(app).rooms
     for change in changes:
         rooms = model_rooms(change.model)
         try:
             if change.verb == CREATE:
-                rooms.publish_create(change.data, omit)
+                rooms._create(publisher, change.data, omit, columns=change.columns)
             elif change.verb == UPDATE:
-                if change.data != change.previous:
-                    rooms.publish_update(change.key, change.data, omit, previous=change.previous)
+                # A scope may read a hidden column: its change counts too.
+                hidden_change = change.columns != change.previous_columns
+                if change.data != change.previous or hidden_change:
+                    rooms._update(
+                        publisher, change.key, change.data, omit, change.previous,
+                        columns=change.columns, previous_columns=change.previous_columns,
+                    )  # fmt: skip
             else:
                 rooms.publish_destroy(change.key, omit, previous=change.previous)
         except Exception:

@@ -41,6 +41,27 @@ def emit(
     server.emit(event, data, to=list(rooms), skip_sid=skip_sid, namespace=NAMESPACE)
 
 
+def emit_here(
+    server: socketio.Server,
+    event: str,
+    data: Any,
+    rooms: Sequence[str],
+    skip_sid: str | list[str] | None = None,
+) -> None:
+    """Send ``event`` once to every socket of this process in any of ``rooms``, never onto the queue.
+
+    What a process applies of an operation every process applies on its own
+    sockets (scoped publishing): with a message queue, a plain emit would go
+    to every process again. ``ignore_queue`` is python-socketio's public flag
+    for this; without a queue it changes nothing.
+    """
+    if not rooms:
+        return
+    server.emit(
+        event, data, to=list(rooms), skip_sid=skip_sid, namespace=NAMESPACE, ignore_queue=True
+    )
+
+
 def enter(server: socketio.Server, socket: Socket, room: str) -> bool:
     """Put ``socket`` in ``room``; ``False`` when it is not connected to this process.
 

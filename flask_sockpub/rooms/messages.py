@@ -14,6 +14,13 @@ destroy when the publisher knows it::
 
     socket.on("user", ...)  ->  {"verb": "updated", "id": 7, "data": {...}, "previous": {...}}
 
+A scoped subscription (a blueprint's ``scope=``) also hears a row leave its
+scope (``leave`` / ``left``, without ``data``) and enter it (``enter`` /
+``entered``, with the record as ``data``)::
+
+    {"model": "post", "verb": "leave", "id": 5}
+    {"model": "post", "verb": "enter", "id": 5, "data": {"id": 5, ...}}
+
 Each function returns the event name and the payload; the payload is built once
 per publish and Socket.IO encodes it once per emit, whatever the audience.
 """
@@ -25,7 +32,13 @@ from typing import Any
 #: The event every message of Sails 0.9's style is sent as.
 MESSAGE_EVENT = "message"
 #: Verbs of Sails 0.9's style, by what happened.
-SEED_VERBS = {"created": "create", "updated": "update", "destroyed": "destroy"}
+SEED_VERBS = {
+    "created": "create",
+    "updated": "update",
+    "destroyed": "destroy",
+    "left": "leave",
+    "entered": "enter",
+}
 
 Message = tuple[str, dict[str, Any]]
 
@@ -47,6 +60,19 @@ def destroyed(
 ) -> Message:
     """The message announcing a destroyed instance; it has no ``data``."""
     return _message(style, identity, "destroyed", id, previous=previous)
+
+
+def left(style: str, identity: str, id: Any) -> Message:
+    """The message telling a scope's subscribers that a row left their scope; no ``data``.
+
+    They may no longer see the row, so nothing of it is sent.
+    """
+    return _message(style, identity, "left", id)
+
+
+def entered(style: str, identity: str, id: Any, data: dict[str, Any]) -> Message:
+    """The message introducing a row that entered a scope, with the record as ``data``."""
+    return _message(style, identity, "entered", id, data=data)
 
 
 def custom_event(style: str, identity: str) -> str:

@@ -18,13 +18,14 @@ from werkzeug.local import LocalProxy
 
 from ..blueprints.coerce import TEXT, coerce, column_kind
 from ..model import identity_of, primary_key_of
-from ..serialize import json_safe, serialize, unproxied, without_hidden
+from ..scopes import Scope, column_values
+from ..serialize import column_keys, json_safe, serialize, unproxied, without_hidden
 from ..sockets import Socket, as_socket
 from ..state import app_state
-from . import messages
+from . import messages, scoped
 from .authorization import Authorize, allows, forget_admissions, note_admission, register_hooks
-from .membership import enter
-from .names import NAMESPACE, model_room
+from .membership import enter, leave
+from .names import NAMESPACE, model_room, scope_room
 
 if TYPE_CHECKING:
     from ..cluster import Publisher, Subscribers
@@ -90,6 +91,11 @@ class ModelRooms:
         #: The ``authorize`` hooks of the model's blueprints, by blueprint name.
         #: Empty (the usual case): introductions copy the class room whole.
         self.authorizers: dict[str, Authorize] = {}
+        #: Whether a blueprint of the model subscribes sockets under scopes:
+        #: then every publish is one operation each process applies to its
+        #: sockets (:mod:`flask_sockpub.rooms.scoped`). ``False`` (the usual
+        #: case): publishes take the plain path.
+        self.scoped = False
 
     def __repr__(self) -> str:
         return f"<ModelRooms {self.identity}>"
@@ -217,6 +223,37 @@ class ModelRooms:
             note_admission(socket, self.identity, authorize)
         return entered
 
+    def subscribe_scoped(
+        self,
+        socket: Socket,
+        scope: Scope,
+        authorize: Authorize | None,
+        instances: Any,
+        *,
+        whole: bool = False,
+    ) -> bool:
+        """Subscribe ``socket`` (of this process) to ``instances`` under ``scope``, and to its class room when ``whole``.
+
+        What a scoped blueprint's views do: the socket hears those rows while
+        ``scope`` selects them, and (``whole``) every row entering ``scope``,
+        unless ``authorize`` refuses it the class room.
+        """
+        _check_namespace(socket)
+        server = socket.server
+        entered = True
+        if whole and (authorize is None or allows(authorize, socket, None)):
+            entered = scoped.subscribe_class(server, socket, scope, self.identity)
+            if self.authorizers:
+                note_admission(socket, self.identity, authorize)
+        keys = self._ids(instances)
+        return scoped.subscribe_instances(server, socket, scope, self.identity, keys) and entered
+
+    def unsubscribe_scoped(self, socket: Socket, scope: Scope, instances: Any) -> None:
+        """Take ``socket`` (of this process) out of the rooms of ``instances`` under ``scope``."""
+        for key in self._ids(instances):
+            leave(socket.server, socket, scope_room(self.identity, scope.digest, str(key)))
+        scoped.prune(socket.server, self.identity, scope.digest)
+
     def instance_for_hooks(self, key_text: str) -> Any:
         """The row an ``authorize`` hook is asked about when it joins an instance room; needs an app context."""
         db = app_state().sockpub.db
@@ -316,12 +353,25 @@ class ModelRooms:
     def _introduce(self, publisher: Publisher, id: Any, omit: Socket | str | None) -> None:
         publisher.introduce(self.room(), self.room(id), _socket_id(omit))
 
-    def _create(self, publisher: Publisher, values: Any, omit: Socket | str | None) -> None:
+    def _create(
+        self,
+        publisher: Publisher,
+        values: Any,
+        omit: Socket | str | None,
+        *,
+        columns: dict[str, Any] | None = None,
+    ) -> None:
+        """Publish a create; ``columns``: the row's column values, when known."""
         key = self.id_of(values)
         skip = _socket_id(omit)
-        event, payload = messages.created(
-            publisher.event_style, self.identity, _json_id(key), self._data(values)
-        )
+        data = self._data(values)
+        event, payload = messages.created(publisher.event_style, self.identity, _json_id(key), data)
+        if self.scoped or publisher.always_scoped:
+            now, record = (
+                (columns, data) if columns else self._values_now(publisher, key, values, None, data)
+            )
+            self._publish_scoped(publisher, "created", key, event, payload, skip, record, now)
+            return
         # Introduce first: a socket told of the instance is already in its room,
         # and copying the room's table is cheap next to sending to every member
         # (under threading the send hands each socket's packet to its thread,
@@ -331,16 +381,33 @@ class ModelRooms:
         publisher.emit(event, payload, [self.room()], skip)
 
     def _update(
-        self, publisher: Publisher, id: Any, values: Any, omit: Socket | str | None, previous: Any
+        self,
+        publisher: Publisher,
+        id: Any,
+        values: Any,
+        omit: Socket | str | None,
+        previous: Any,
+        *,
+        columns: dict[str, Any] | None = None,
+        previous_columns: dict[str, Any] | None = None,
     ) -> None:
+        """Publish an update; ``columns`` and ``previous_columns``: the row's column values, when known."""
         key = self.id_of(id)
+        data = self._data(values)
         event, payload = messages.updated(
-            publisher.event_style,
-            self.identity,
-            _json_id(key),
-            self._data(values),
-            self._previous(previous),
+            publisher.event_style, self.identity, _json_id(key), data, self._previous(previous)
         )
+        if self.scoped or publisher.always_scoped:
+            now, record = (
+                (columns, data)
+                if columns
+                else self._values_now(publisher, key, values, previous, data)
+            )
+            before = previous_columns or self._column_values(previous)
+            self._publish_scoped(
+                publisher, "updated", key, event, payload, _socket_id(omit), record, now, before
+            )
+            return
         publisher.emit(event, payload, [self.room(key)], _socket_id(omit))
 
     def _destroy(
@@ -351,6 +418,9 @@ class ModelRooms:
         event, payload = messages.destroyed(
             publisher.event_style, self.identity, _json_id(key), self._previous(previous)
         )
+        if self.scoped or publisher.always_scoped:
+            self._publish_scoped(publisher, "destroyed", key, event, payload, skip)
+            return
         room = self.room(key)
         publisher.emit(event, payload, [room], skip)
         publisher.empty(room, skip)
@@ -375,6 +445,69 @@ class ModelRooms:
 
     def _previous(self, previous: Any) -> dict[str, Any] | None:
         return None if previous is None else self._data(previous)
+
+    # Scoped publishing
+
+    def _publish_scoped(
+        self,
+        publisher: Publisher,
+        verb: str,
+        key: Any,
+        event: str,
+        payload: dict[str, Any],
+        skip: str | None,
+        record: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        """Send one publish as the operation each process applies to its sockets (:mod:`.scoped`)."""
+        publisher.publish_scoped(
+            {
+                "identity": self.identity,
+                "verb": verb,
+                "id": _json_id(key),
+                "key": str(key),
+                "style": publisher.event_style,
+                "event": event,
+                "payload": payload,
+                "record": record,
+                "values": values,
+                "previous": previous,
+                "skip": skip,
+            }
+        )
+
+    def _values_now(
+        self, publisher: Publisher, key: Any, values: Any, previous: Any, data: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """Every column of the row after the change (JSON-safe), and the row as clients see it.
+
+        An instance gives both. A dict is laid over ``previous``; when columns
+        are still missing, a server process loads the row (one query per
+        publish, not per scope nor per socket). An emitter cannot: scopes
+        reading a missing column count the row where its subscribers had it.
+        """
+        values = unproxied(values)
+        if isinstance(values, self.model):
+            return column_values(values), data
+        known = dict(self._column_values(previous) or {})
+        known.update(json_safe(dict(values), self.identity))
+        if set(column_keys(self.model)) <= known.keys():
+            return known, {**(self._previous(previous) or {}), **data}
+        row = publisher.load(self.model, key) if publisher.can_load else None
+        if row is None:
+            return known, data
+        return column_values(row), serialize(row)
+
+    def _column_values(self, values: Any) -> dict[str, Any] | None:
+        values = unproxied(values)
+        if values is None:
+            return None
+        if isinstance(values, self.model):
+            return column_values(values)
+        if isinstance(values, Mapping):
+            return json_safe(dict(values), self.identity)  # type: ignore[no-any-return]
+        return None
 
 
 class PubSub:

@@ -6,13 +6,17 @@ makes carries a prefix with a ``:``, a character socket ids never contain:
 * ``sockpub:room:<name>`` for rooms named by users (``listen``/``broadcast``);
 * ``sockpub:model:<identity>`` (the class room) and
   ``sockpub:model:<identity>:<id>`` (an instance room) for models. An identity
-  never contains ``:``, so the two kinds cannot be mistaken for each other.
+  never contains ``:``, so the two kinds cannot be mistaken for each other;
+* ``sockpub:scope:<identity>:<digest>`` (a scope's class room) and
+  ``sockpub:scope:<identity>:<digest>:<id>`` (an instance held under that
+  scope) for scoped subscriptions; a digest is hex, never containing ``:``.
 """
 
 from __future__ import annotations
 
 USER_ROOM_PREFIX = "sockpub:room:"
 MODEL_ROOM_PREFIX = "sockpub:model:"
+SCOPE_ROOM_PREFIX = "sockpub:scope:"
 #: The Socket.IO namespace model rooms live in, and messages are sent on.
 NAMESPACE = "/"
 
@@ -34,3 +38,10 @@ def model_room(identity: str, key: str | None = None) -> str:
     if key is None:
         return MODEL_ROOM_PREFIX + identity
     return f"{MODEL_ROOM_PREFIX}{identity}:{key}"
+
+
+def scope_room(identity: str, digest: str, key: str | None = None) -> str:
+    """The class room of a scope (``digest``) of model ``identity``, or the room of ``key`` under it."""
+    if key is None:
+        return f"{SCOPE_ROOM_PREFIX}{identity}:{digest}"
+    return f"{SCOPE_ROOM_PREFIX}{identity}:{digest}:{key}"

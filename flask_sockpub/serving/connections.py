@@ -13,6 +13,7 @@ from socketio.exceptions import ConnectionRefusedError
 
 from ..identity import track_session, untrack_session
 from ..internals import PlainHandlerHook
+from ..rooms.scoped import forget_socket
 from ..sessions import mark_connection, session_interface
 from ..sockets import keep_auth
 from ..state import app_state
@@ -155,6 +156,7 @@ class SocketIO(PlainHandlerHook):
             app = environ["flask.app"]
             app_state(app).limits.release_address(environ)
             untrack_session(app, environ, sid)
+        forget_socket(self.server, sid)  # the scopes only it was subscribed under
         for handler in self.disconnect_handlers:
             args = (reason,) if takes_reason(handler) else ()
             try:

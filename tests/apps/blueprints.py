@@ -57,8 +57,8 @@ class Note(PubSub, db.Model):  # type: ignore[name-defined,misc]
     text = db.Column(db.String(80), nullable=False)
 
 
-def owners_notes() -> Any:
-    return select(Note).where(Note.owner == request.headers.get("X-Owner", ""))
+def owners_scope() -> Any:
+    return Note.owner == request.headers.get("X-Owner", "")
 
 
 def require_key(view: Any) -> Any:
@@ -86,7 +86,7 @@ sockpub.blueprint(User, hidden=["password_hash"], read_only=["created"])
 sockpub.blueprint(Tag)
 sockpub.blueprint(Ticket)
 sockpub.blueprint(Person, hidden=["secret"])
-sockpub.blueprint(Note, query=owners_notes)
+sockpub.blueprint(Note, scope=owners_scope)
 sockpub.blueprint(User, "/mirrored", name="mirrored", mirror=True, hidden=["password_hash"])
 sockpub.blueprint(
     User, "/readable", name="readable", actions=["list", "get"], page_size=2, max_limit=3

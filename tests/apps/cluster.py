@@ -35,6 +35,20 @@ class User(PubSub, db.Model):  # type: ignore[name-defined,misc]
     secret = db.Column(db.String(80), nullable=True)
 
 
+class Post(db.Model):  # type: ignore[name-defined,misc]
+    """Scoped per owner (the ``X-Owner`` header): sockets hear a post while it is their owner's."""
+
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id = db.Column(db.Integer, primary_key=True)
+    owner = db.Column(db.String(20), nullable=False)
+    title = db.Column(db.String(80), nullable=False)
+
+
+def owners_posts() -> Any:
+    return Post.owner == request.headers.get("X-Owner", "")
+
+
 def create_database(path: str) -> None:
     """Make the SQLite file the processes share, before they start (at once)."""
     create_shared_sqlite(db.metadata, path)
@@ -54,6 +68,7 @@ def create_app(**config: Any) -> Flask:
     db.init_app(app)
     sockpub = SockPub(app, db=db)
     sockpub.blueprint(User)
+    sockpub.blueprint(Post, scope=owners_posts)
     if not database:
         with app.app_context():
             db.create_all()

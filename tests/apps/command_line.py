@@ -1,4 +1,4 @@
-"""Two CRUD blueprints, one with some actions turned off, and a plain view, for ``flask sockpub``.
+"""Three CRUD blueprints, one with some actions turned off, one scoped, and a plain view, for ``flask sockpub``.
 
 Served by ``flask --app tests.apps.command_line sockpub run`` in the tests.
 """
@@ -26,6 +26,10 @@ class Comment(PubSub, db.Model):  # type: ignore[name-defined,misc]
 
 sockpub.blueprint(Article)
 sockpub.blueprint(Comment, actions=["list", "get"])
+# The same articles, scoped: the drafts only.
+sockpub.blueprint(
+    Article, "/draft", name="draft", scope=lambda: Article.title == "draft"
+)  # fmt: skip
 
 
 def create_app(**settings: object) -> Flask:
