@@ -13,6 +13,7 @@ from .params import param
 from .rooms.model_rooms import ModelRooms, PubSub
 from .rooms.names import user_room
 from .rooms.user_rooms import broadcast, listen
+from .scopes import ScopeError
 from .serialize import serialize
 from .sockets import Socket, current_socket
 from .wire.jwr import Response, SocketResponse
@@ -25,6 +26,7 @@ __all__ = [
     "ModelRooms",
     "PubSub",
     "Response",
+    "ScopeError",
     "SockPub",
     "Socket",
     "SocketResponse",
