@@ -28,6 +28,7 @@ from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
+from .serving.fanout import share_frames
 from .serving.green import blocking_driver
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
@@ -134,6 +135,7 @@ class SockPub:
         register_handlers(self.socketio, server)
         limits = Limits(LimitSettings.from_config(app.config))
         install_limits(server, limits)
+        share_frames(server, self.socketio.async_mode)
         cluster = None
         if isinstance(server.manager, internals.QueueHooks):
             cluster = Cluster(
