@@ -5,7 +5,9 @@ give a message queue (``FLASK_SOCKPUB_MESSAGE_QUEUE``, ``FLASK_SOCKPUB_QUEUE_CHA
 read by ``from_prefixed_env``). A socket joins the room ``news`` with
 ``POST /news/join``; ``POST /news/publish`` with ``{"count": n}`` starts
 broadcasting ``{"n": 0}`` ... ``{"n": n - 1}`` to it in the background and
-answers at once; ``GET /ask?n=`` answers ``{"n": n, "published": m}``, ``m``
+answers at once (with ``FANOUT_ONE_BY_ONE=1`` in the environment, every odd
+message goes to each socket alone, asking for an acknowledgement: through
+the socket's queue, as an answer goes); ``GET /ask?n=`` answers ``{"n": n, "published": m}``, ``m``
 the messages broadcast so far (each handed to every socket of the room before
 the answer). ``GET /counts`` says
 how many Socket.IO packets and WebSocket frames the server encoded since
@@ -17,6 +19,7 @@ one per socket and message) and by :func:`flask_sockpub.serving.fanout.websocket
 from __future__ import annotations
 
 import importlib
+import os
 from collections import Counter
 from typing import Any
 
@@ -24,11 +27,17 @@ import socketio.packet
 import wsproto.frame_protocol
 from flask import Flask, request
 
-from flask_sockpub import SockPub, broadcast, listen, param
+from flask_sockpub import SockPub, broadcast, current_socket, listen, param
+from flask_sockpub.rooms.names import NAMESPACE
 
 COUNTS: Counter[str] = Counter()
 #: How many broadcasts of the current run have returned.
 PUBLISHED = [0]
+#: The sockets that joined ``news``.
+JOINED: list[str] = []
+#: Whether every other message goes to each socket alone, with an
+#: acknowledgement asked (so through its queue, not a shared frame).
+ONE_BY_ONE = os.environ.get("FANOUT_ONE_BY_ONE") == "1"
 
 
 def count_calls(owner: Any, name: str, key: str, payload_at: int | None = None) -> None:
@@ -75,8 +84,14 @@ def create_app(**config: Any) -> Flask:
     app.config.from_prefixed_env("FLASK")
     sockpub = SockPub(app)
 
+    server = sockpub.socketio.server
+
+    def heard(*args: Any) -> None:
+        """The client's acknowledgement of a message sent to it alone."""
+
     @app.post("/news/join")
     def join() -> Any:
+        JOINED.append(current_socket.id)
         return {"joined": listen("news")}
 
     @app.get("/ask")
@@ -92,7 +107,13 @@ def create_app(**config: Any) -> Flask:
         def run() -> None:
             with app.app_context():
                 for n in range(count):
-                    broadcast("news", {"n": n})
+                    if n % 2 and ONE_BY_ONE:
+                        for sid in list(JOINED):
+                            server.emit(
+                                "message", {"n": n}, to=sid, namespace=NAMESPACE, callback=heard
+                            )
+                    else:
+                        broadcast("news", {"n": n})
                     PUBLISHED[0] = n + 1
                     if n % 10 == 9:
                         sockpub.socketio.sleep(0)  # let the sockets' own requests in
