@@ -44,7 +44,7 @@ for a measured reason, and only here:
   and for a look at each WebSocket as its handler starts
   (:func:`watch_websockets`); an Engine.IO socket's transport state
   (:func:`takes_frames`); and the connection socket under engine.io's
-  simple-websocket wrapper, or eventlet's WebSocket (:func:`websocket_connection`). Only with
+  simple-websocket wrapper (:func:`websocket_connection`). Only with
   :data:`SHARED_FRAMES`;
 * SQLAlchemy's ``Select._limit_clause`` / ``_offset_clause``
   (:func:`has_limit_or_offset`), which have no public accessor;
@@ -606,17 +606,16 @@ def _green_writer_queue(base: type[Any]) -> type[Any]:
 
 
 def writer_queue_class(async_mode: str) -> type[Any] | None:
-    """The outgoing queue class for Engine.IO sockets in ``async_mode``, or ``None`` where frames are not shared."""
+    """The outgoing queue class for Engine.IO sockets in ``async_mode``, or ``None`` where frames are not shared.
+
+    Eventlet is left out: its WebSocket server is eventlet's own.
+    """
     if async_mode == "threading":
         return _ThreadWriterQueue
     if async_mode == "gevent":
         from gevent.queue import JoinableQueue
 
         return _green_writer_queue(JoinableQueue)
-    if async_mode == "eventlet":
-        from eventlet.queue import Queue
-
-        return _green_writer_queue(Queue)
     return None
 
 
@@ -685,30 +684,15 @@ def client_answering(engine_socket: Any) -> bool:
     return bool(engine_socket.check_ping_timeout())
 
 
-def websocket_connection(ws: Any, wrap: Callable[[Any], Any]) -> Any:
-    """The socket the WebSocket ``ws`` of an Engine.IO handler writes on; ``None`` for a server not known here.
-
-    Under simple-websocket (engine.io's wrapper ``ws``, its ``ws.ws.sock``)
-    the socket is the one :mod:`flask_sockpub.wholeframes` put in the environ.
-    Under eventlet (``ws`` is eventlet's RFC 6455 WebSocket, which writes
-    every frame with ``ws.socket.sendall`` under its own lock) the socket is
-    replaced here with ``wrap(ws.socket)`` and that is returned.
-    """
+def websocket_connection(ws: Any) -> Any:
+    """The socket simple-websocket writes on under engine.io's wrapper ``ws``; ``None`` for other servers."""
     server = getattr(ws, "ws", None)  # engine.io's SimpleWebSocketWSGI.ws
-    if server is not None:
-        return getattr(server, "sock", None)  # simple_websocket.Base.sock
-    if getattr(ws, "version", None) in (8, 13) and hasattr(ws, "_sendlock"):
-        ws.socket = wrap(ws.socket)
-        return ws.socket
-    return None
+    return getattr(server, "sock", None)  # simple_websocket.Base.sock
 
 
 def websocket_connected(ws: Any) -> bool:
-    """Whether the WebSocket ``ws`` of an Engine.IO handler is still open (simple-websocket or eventlet)."""
-    server = getattr(ws, "ws", None)
-    if server is not None:
-        return bool(server.connected)
-    return not ws.websocket_closed
+    """Whether simple-websocket still counts the WebSocket under engine.io's wrapper ``ws`` open."""
+    return bool(ws.ws.connected)
 
 
 # Flask-SocketIO

@@ -137,13 +137,6 @@ def gevent_lock() -> Any:
     return Semaphore()
 
 
-def eventlet_lock() -> Any:
-    """A lock eventlet's green threads can share whether or not the process is monkey-patched."""
-    from eventlet.semaphore import Semaphore
-
-    return Semaphore()
-
-
 class WholeFrames:
     """WSGI middleware: on WebSocket handshakes, give simple-websocket a :class:`WholeWrites` socket.
 

@@ -577,6 +577,7 @@ def test_the_writer_queue_knows_when_its_writer_waits_on_it_empty(async_mode: st
     outgoing.put("b")
     assert outgoing.write_if_idle(lambda: "written") is None  # a packet waits
     assert outgoing.get(block=False) == "b"
+    assert internals.writer_queue_class("eventlet") is None
 
 
 def test_engine_io_writes_queued_packets_through_the_websocket_its_handler_gets() -> None:
@@ -662,7 +663,7 @@ def test_simple_websocket_under_engine_io_writes_text_as_one_plain_frame() -> No
 
     def handler(ws: Any) -> list[Any]:
         handed.append(ws)
-        assert internals.websocket_connection(ws, lambda sock: None) is server_side
+        assert internals.websocket_connection(ws) is server_side
         assert internals.websocket_connected(ws)
         assert client_side.recv(4096).startswith(b"HTTP/1.1 101")
         ws.send('42["message",{"n":1}]')
@@ -677,42 +678,6 @@ def test_simple_websocket_under_engine_io_writes_text_as_one_plain_frame() -> No
             pass
         assert len(handed) == 1
         assert not internals.websocket_connected(handed[0])
-    finally:
-        client_side.close()
-        server_side.close()
-
-
-def test_eventlet_writes_every_frame_on_its_websockets_socket_attribute() -> None:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # eventlet says it is deprecated
-        websocket = pytest.importorskip("eventlet.websocket")
-
-    from flask_sockpub.serving.fanout import websocket_frame
-
-    class Recorder:
-        def __init__(self, sock: Any) -> None:
-            self.sock = sock
-            self.written: list[bytes] = []
-
-        def sendall(self, data: bytes) -> None:
-            self.written.append(bytes(data))
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self.sock, name)
-
-    server_side, client_side = socket.socketpair()
-    try:
-        ws = websocket.RFC6455WebSocket(server_side, {}, 13)
-        recorder = internals.websocket_connection(ws, Recorder)
-        assert isinstance(recorder, Recorder) and ws.socket is recorder
-        assert internals.websocket_connected(ws)
-        ws.send('42["message",{"n":1}]')
-        assert recorder.written == [websocket_frame('42["message",{"n":1}]')]
-        ws.close()
-        assert not internals.websocket_connected(ws)
-        assert recorder.written[-1][:1] == b"\x88"  # its close frame went the same way
     finally:
         client_side.close()
         server_side.close()

@@ -15,27 +15,22 @@ member gets the same bytes:
 
 Either way a socket's frames leave in the order they were handed to it (its
 own answers go through the same queue), and each is written whole under the
-connection's lock (:class:`flask_sockpub.wholeframes.WholeWrites`; under
-eventlet, whose WebSocket server is its own, the lane puts one around the
-connection's socket, which eventlet's own frames then go through too).
+connection's lock (:class:`flask_sockpub.wholeframes.WholeWrites`).
 
 Sockets on long-polling, with per-message compression (when
 ``SOCKPUB_WEBSOCKET_COMPRESSION`` lets a client have it), on TLS served by the
-app server, under gevent-websocket (whose WebSocket server is its own), or
-with dependency versions :mod:`flask_sockpub.internals` was not tested
-against, take the usual path.
+app server, under eventlet or gevent-websocket (whose WebSocket servers are
+their own), or with dependency versions :mod:`flask_sockpub.internals` was not
+tested against, take the usual path.
 """
 
 from __future__ import annotations
 
 import struct
-import threading
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from .. import internals
-from ..wholeframes import WholeWrites, eventlet_lock, gevent_lock
+from ..wholeframes import WholeWrites
 
 #: The WebSocket opcodes of a final text and binary frame (RFC 6455, 5.2).
 TEXT_FRAME = 0x81
@@ -129,26 +124,20 @@ class Lane:
 class SharedFrames:
     """A python-socketio server's room emits, delivered as one frame built once per emit."""
 
-    def __init__(self, write_timeout: Callable[[], float], lock: Callable[[], Any]) -> None:
+    def __init__(self) -> None:
         self.lanes: dict[str, Lane] = {}
-        self.write_timeout = write_timeout
-        self.lock = lock
 
     def opened(self, engine_socket: Any, ws: Any, environ: dict[str, Any]) -> FrameWriter | None:
         """Open a lane for a WebSocket that can take shared frames; ``None`` for one that cannot."""
         if "deflate" in environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", ""):
             return None  # compression may be on: each socket compresses on its own
-        connection = internals.websocket_connection(ws, self.whole_writes)
+        connection = internals.websocket_connection(ws)
         if not isinstance(connection, WholeWrites) or not connection.writes_nowait():
             return None
         if not hasattr(internals.outgoing_queue(engine_socket), "write_if_idle"):
             return None
         self.lanes[internals.engine_socket_id(engine_socket)] = Lane(engine_socket, connection)
         return FrameWriter(ws, connection)
-
-    def whole_writes(self, sock: Any) -> WholeWrites:
-        """``sock`` written whole, under a lock, within the write deadline (eventlet's WebSocket)."""
-        return WholeWrites(sock, self.write_timeout(), self.lock())
 
     def closed(self, engine_socket: Any) -> None:
         """Forget the lane of a WebSocket whose handler ended."""
@@ -170,8 +159,7 @@ def share_frames(server: Any, async_mode: str) -> SharedFrames | None:
     queue_class = internals.writer_queue_class(async_mode)
     if queue_class is None:
         return None
-    locks = {"threading": threading.Lock, "gevent": gevent_lock, "eventlet": eventlet_lock}
-    frames = SharedFrames(partial(internals.ping_deadline, server.eio), locks[async_mode])
+    frames = SharedFrames()
     internals.watch_websockets(server.eio, queue_class, frames.opened, frames.closed)
     internals.intercept_room_packets(server, frames.send)
     return frames
