@@ -135,7 +135,7 @@ class SockPub:
         register_handlers(self.socketio, server)
         limits = Limits(LimitSettings.from_config(app.config))
         install_limits(server, limits)
-        share_frames(server, self.socketio.async_mode)
+        share_frames(server, self.socketio.async_mode, limits.settings.max_queued_bytes)
         cluster = None
         if isinstance(server.manager, internals.QueueHooks):
             cluster = Cluster(

@@ -110,6 +110,11 @@ class WholeWrites:
         finally:
             self._lock.release()
 
+    def wait_for_writes(self) -> None:
+        """Return once no write holds the connection."""
+        with self._lock:
+            pass
+
     def close(self) -> None:
         """Close the socket once no write holds it, so a write never lands on a reused descriptor."""
         with self._lock:

@@ -58,10 +58,18 @@ class SharedFrame(bytes):
 
 
 class QueuedFrame:
-    """A frame waiting in an Engine.IO socket's queue, as the writer takes packets."""
+    """A frame waiting in an Engine.IO socket's queue, shaped as Engine.IO's packets are.
+
+    ``packet_type`` (a message) and ``data`` (the frame) are what Engine.IO's
+    ``send_packet`` and the outgoing-queue bound (:mod:`flask_sockpub.admission`)
+    read of a packet.
+    """
+
+    packet_type = 4  # Engine.IO's MESSAGE
 
     def __init__(self, frame: SharedFrame) -> None:
         self.frame = frame
+        self.data = frame
 
     def encode(self, b64: bool = False) -> SharedFrame:
         """The frame, which :class:`FrameWriter` writes as it is."""
@@ -104,28 +112,38 @@ class FrameWriter:
 class Lane:
     """One WebSocket's way out: its Engine.IO socket (and queue) and its connection."""
 
-    def __init__(self, engine_socket: Any, connection: WholeWrites) -> None:
+    def __init__(self, engine_socket: Any, connection: WholeWrites, eio: Any) -> None:
         self.engine_socket = engine_socket
+        self.eio_sid = internals.engine_socket_id(engine_socket)
         self.queue = internals.outgoing_queue(engine_socket)
         self.connection = connection
+        self.eio = eio
 
-    def deliver(self, frame: QueuedFrame) -> None:
-        """Write ``frame`` now if the socket's writer is idle, else queue it behind what waits."""
-        if not internals.client_answering(self.engine_socket):
-            return  # as Engine.IO's own send: the socket of a silent client is closed instead
-        queue = self.queue
-        written = queue.write_if_idle(lambda: self.connection.write_nowait(frame.frame))
+    def deliver(self, frame: QueuedFrame, max_direct_bytes: int) -> None:
+        """Write ``frame`` now if the socket's writer is idle, else queue it behind what waits.
+
+        A frame over ``max_direct_bytes`` is always queued, where the
+        outgoing-queue bound counts it (``SOCKPUB_MAX_QUEUED_BYTES``).
+        """
+        written = None
+        if len(frame.frame) <= max_direct_bytes:
+            if not internals.client_answering(self.engine_socket):
+                return  # as Engine.IO's own send: the socket of a silent client is closed instead
+            written = self.queue.write_if_idle(lambda: self.connection.write_nowait(frame.frame))
         if written is None:
-            queue.put(frame)
+            # Engine.IO's public send, which the outgoing-queue bound watches.
+            self.eio.send_packet(self.eio_sid, frame)
         elif written:
-            queue.put(FLUSH)
+            self.queue.put(FLUSH)
 
 
 class SharedFrames:
     """A python-socketio server's room emits, delivered as one frame built once per emit."""
 
-    def __init__(self) -> None:
+    def __init__(self, eio: Any, max_direct_bytes: int) -> None:
         self.lanes: dict[str, Lane] = {}
+        self.eio = eio
+        self.max_direct_bytes = max_direct_bytes
 
     def opened(self, engine_socket: Any, ws: Any, environ: dict[str, Any]) -> FrameWriter | None:
         """Open a lane for a WebSocket that can take shared frames; ``None`` for one that cannot."""
@@ -136,12 +154,17 @@ class SharedFrames:
             return None
         if not hasattr(internals.outgoing_queue(engine_socket), "write_if_idle"):
             return None
-        self.lanes[internals.engine_socket_id(engine_socket)] = Lane(engine_socket, connection)
+        lane = Lane(engine_socket, connection, self.eio)
+        self.lanes[lane.eio_sid] = lane
         return FrameWriter(ws, connection)
 
     def closed(self, engine_socket: Any) -> None:
         """Forget the lane of a WebSocket whose handler ended."""
-        self.lanes.pop(internals.engine_socket_id(engine_socket), None)
+        lane = self.lanes.pop(internals.engine_socket_id(engine_socket), None)
+        if lane is not None:
+            # A write begun before the lane went away (threading) ends before
+            # the connection's server may close the socket.
+            lane.connection.wait_for_writes()
 
     def send(self, eio_sid: str, eio_packet: Any, original: Any) -> None:
         """Deliver one packet of a room emit to socket ``eio_sid``: its shared frame, or the usual way."""
@@ -149,17 +172,22 @@ class SharedFrames:
         if lane is None or not internals.takes_frames(lane.engine_socket):
             original(eio_sid, eio_packet)
             return
-        lane.deliver(shared_frame(eio_packet))
+        lane.deliver(shared_frame(eio_packet), self.max_direct_bytes)
 
 
-def share_frames(server: Any, async_mode: str) -> SharedFrames | None:
-    """Have room emits of python-socketio ``server`` share one frame per emit; ``None`` where they cannot."""
+def share_frames(server: Any, async_mode: str, max_direct_bytes: int) -> SharedFrames | None:
+    """Have room emits of python-socketio ``server`` share one frame per emit; ``None`` where they cannot.
+
+    :param max_direct_bytes: frames over this size always go through the
+        socket's queue (``SOCKPUB_MAX_QUEUED_BYTES``, so that the queue bound
+        sees them).
+    """
     if not internals.SHARED_FRAMES:
         return None
     queue_class = internals.writer_queue_class(async_mode)
     if queue_class is None:
         return None
-    frames = SharedFrames()
+    frames = SharedFrames(server.eio, max_direct_bytes)
     internals.watch_websockets(server.eio, queue_class, frames.opened, frames.closed)
     internals.intercept_room_packets(server, frames.send)
     return frames
