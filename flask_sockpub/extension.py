@@ -28,6 +28,7 @@ from .rooms.model_rooms import ModelRooms, model_rooms
 from .rooms.names import user_room
 from .serving.async_mode import ASYNC_MODES, pick_async_mode
 from .serving.connections import SocketIO, register_handlers
+from .serving.fanout import share_frames
 from .serving.green import blocking_driver
 from .serving.middleware import DeclineCompression, EndWerkzeugWebSocket, NoDelay
 from .serving.origins import origin_policy
@@ -136,6 +137,7 @@ class SockPub:
         internals.read_websockets_inline(server.eio)
         limits = Limits(LimitSettings.from_config(app.config))
         install_limits(server, limits)
+        share_frames(server, self.socketio.async_mode, limits.settings.max_queued_bytes)
         cluster = None
         if isinstance(server.manager, internals.QueueHooks):
             cluster = Cluster(

@@ -41,6 +41,17 @@ for a measured reason, and only here:
   ``attachments`` and ``reconstruct_binary`` (:class:`AttachmentGate`);
 * where simple-websocket finds the connection's socket in the WSGI environ
   (:func:`replace_websocket_socket`);
+* the way a room emit reaches each member socket, for frames built once per
+  emit (:mod:`flask_sockpub.serving.fanout` holds the policy):
+  python-socketio's ``Server._send_eio_packet``, which its manager calls once
+  per member with the same Engine.IO packet (:func:`intercept_room_packets`);
+  the Engine.IO server's async driver table (``Server._async``), for a queue
+  that says when a socket's writer waits on it empty (:class:`WriterQueue`)
+  and for a look at each WebSocket as its handler starts
+  (:func:`watch_websockets`); an Engine.IO socket's transport state
+  (:func:`takes_frames`); and the connection socket under engine.io's
+  simple-websocket wrapper (:func:`websocket_connection`). Only with
+  :data:`SHARED_FRAMES`;
 * SQLAlchemy's ``Select._limit_clause`` / ``_offset_clause``
   (:func:`has_limit_or_offset`), which have no public accessor;
 * Flask's end of a blueprint's setup (``Blueprint._check_setup_finished``,
@@ -60,6 +71,8 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
+import queue
 import threading
 import time
 import weakref
@@ -639,6 +652,189 @@ def _inline_websocket_wsgi() -> type[Any]:
             return answer
 
     return InlineWebSocketWSGI
+
+
+# python-socketio's room emits and Engine.IO's WebSocket writer (shared frames)
+
+#: The versions the shared-frame hooks were tested against, beyond :data:`TESTED`.
+SHARED_FRAMES_TESTED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "simple-websocket": ((1, 0), (1, 2)),
+}
+
+#: Whether a room emit's WebSocket frame is built once and written to each
+#: member's connection (:mod:`flask_sockpub.serving.fanout`): the versions are
+#: tested ones, and the platform writes on a socket's descriptor (POSIX).
+SHARED_FRAMES: bool = (
+    FAST_PATHS and not untested_versions(SHARED_FRAMES_TESTED) and os.name == "posix"
+)
+
+_T = TypeVar("_T")
+
+
+def intercept_room_packets(
+    server: Any, send: Callable[[str, Any, Callable[[str, Any], None]], None]
+) -> None:
+    """Have ``send(eio_sid, eio_packet, original)`` deliver each packet of a room emit.
+
+    python-socketio's manager encodes a room emit once into Engine.IO packets,
+    then calls ``Server._send_eio_packet(eio_sid, packet)`` for each member
+    socket with the same packet objects; ``original`` is that method.
+    """
+    original = server._send_eio_packet
+
+    def send_eio_packet(eio_sid: str, eio_packet: Any) -> None:
+        send(eio_sid, eio_packet, original)
+
+    server._send_eio_packet = send_eio_packet
+
+
+class _ThreadWriterQueue(queue.Queue):  # type: ignore[type-arg]
+    """The threading driver's queue, knowing when the socket's writer waits on it empty.
+
+    Engine.IO's writer takes packets with a blocking ``get`` only once it has
+    written all it took before; ``_get`` (under the queue's mutex) is where a
+    packet leaves the queue.
+    """
+
+    writer_idle = False
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if block:
+            with self.mutex:
+                self.writer_idle = True
+        try:
+            return super().get(block, timeout)
+        except queue.Empty:
+            with self.mutex:
+                self.writer_idle = False
+            raise
+
+    def _get(self) -> Any:
+        self.writer_idle = False
+        return super()._get()
+
+    def write_if_idle(self, write: Callable[[], _T]) -> _T | None:
+        """``write()`` under the queue's mutex if the writer waits on an empty queue; else ``None``."""
+        with self.mutex:
+            if self.writer_idle and not self._qsize():
+                return write()
+        return None
+
+
+def _green_writer_queue(base: type[Any]) -> type[Any]:
+    """``base`` (a green queue), knowing when the socket's writer waits on it empty.
+
+    Green threads switch only when one blocks: nothing runs between the
+    moment a waiting writer takes a packet and the moment ``get`` returns.
+    """
+
+    class GreenWriterQueue(base):  # type: ignore[valid-type,misc]
+        writer_idle = False
+
+        def get(self, block: bool = True, timeout: float | None = None) -> Any:
+            if block:
+                self.writer_idle = True
+            try:
+                return super().get(block, timeout)
+            finally:
+                self.writer_idle = False
+
+        def write_if_idle(self, write: Callable[[], _T]) -> _T | None:
+            if self.writer_idle and not self.qsize():
+                return write()
+            return None
+
+    return GreenWriterQueue
+
+
+def writer_queue_class(async_mode: str) -> type[Any] | None:
+    """The outgoing queue class for Engine.IO sockets in ``async_mode``, or ``None`` where frames are not shared.
+
+    Eventlet is left out: its WebSocket server is eventlet's own.
+    """
+    if async_mode == "threading":
+        return _ThreadWriterQueue
+    if async_mode == "gevent":
+        from gevent.queue import JoinableQueue
+
+        return _green_writer_queue(JoinableQueue)
+    return None
+
+
+def watch_websockets(
+    eio: Any,
+    queue_class: type[Any],
+    opened: Callable[[Any, Any, dict[str, Any]], Any],
+    closed: Callable[[Any], None],
+) -> None:
+    """Give Engine.IO server ``eio`` sockets with ``queue_class`` queues, and a look at each WebSocket.
+
+    ``opened(engine_socket, ws, environ)`` runs as the WebSocket handler of
+    Engine.IO socket ``engine_socket`` starts, with engine.io's WebSocket
+    wrapper ``ws`` and the handshake environ; what it returns (when not
+    ``None``) is given to the handler instead of ``ws``. ``closed(engine_socket)``
+    runs when the handler ends. Engine.IO picks both classes from its async
+    driver table, ``Server._async``: this server gets a copy of its own.
+    """
+    original = eio._async["websocket"]
+    if original is None:
+        return
+
+    class WatchedWebSocket:
+        def __init__(self, handler: Callable[[Any], Any], server: Any) -> None:
+            self._handler = handler
+            self._environ: dict[str, Any] = {}
+            self._inner = original(self._run, server)
+
+        def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            self._environ = environ
+            return self._inner(environ, start_response)
+
+        def _run(self, ws: Any) -> Any:
+            engine_socket = self._handler.__self__  # type: ignore[attr-defined]
+            adapted = opened(engine_socket, ws, self._environ)
+            try:
+                return self._handler(ws if adapted is None else adapted)
+            finally:
+                closed(engine_socket)
+
+    eio._async = {**eio._async, "queue": queue_class, "websocket": WatchedWebSocket}
+
+
+def takes_frames(engine_socket: Any) -> bool:
+    """Whether Engine.IO socket ``engine_socket`` is on its WebSocket, upgrade done, not closing."""
+    return bool(
+        engine_socket.upgraded
+        and not engine_socket.upgrading
+        and not engine_socket.closing
+        and not engine_socket.closed
+    )
+
+
+def engine_socket_id(engine_socket: Any) -> str:
+    """The id of Engine.IO socket ``engine_socket``."""
+    return engine_socket.sid  # type: ignore[no-any-return]
+
+
+def outgoing_queue(engine_socket: Any) -> Any:
+    """The queue Engine.IO socket ``engine_socket``'s writer takes its packets from."""
+    return engine_socket.queue
+
+
+def client_answering(engine_socket: Any) -> bool:
+    """Engine.IO's check before each send: ``False`` (and the socket closed) if its client stopped answering pings."""
+    return bool(engine_socket.check_ping_timeout())
+
+
+def websocket_connection(ws: Any) -> Any:
+    """The socket simple-websocket writes on under engine.io's wrapper ``ws``; ``None`` for other servers."""
+    server = getattr(ws, "ws", None)  # engine.io's SimpleWebSocketWSGI.ws
+    return getattr(server, "sock", None)  # simple_websocket.Base.sock
+
+
+def websocket_connected(ws: Any) -> bool:
+    """Whether simple-websocket still counts the WebSocket under engine.io's wrapper ``ws`` open."""
+    return bool(ws.ws.connected)
 
 
 # Flask-SocketIO

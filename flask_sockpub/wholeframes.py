@@ -25,6 +25,7 @@ changes).
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterable
@@ -50,9 +51,16 @@ class WholeWrites:
         self._lock = lock if lock is not None else threading.Lock()
         sock.settimeout(write_timeout)
 
+    #: The end of a frame :meth:`write_nowait` could not write at once: the
+    #: next write sends it first.
+    _tail = b""
+
     def send(self, data: bytes, flags: int = 0) -> int:
         with self._lock:
             try:
+                if self._tail:
+                    tail, self._tail = self._tail, b""
+                    self._sock.sendall(tail)
                 self._sock.sendall(data, flags)
             except TimeoutError:
                 logger.warning(
@@ -64,6 +72,53 @@ class WholeWrites:
         return len(data)
 
     sendall = send
+
+    def writes_nowait(self) -> bool:
+        """Whether :meth:`write_nowait` can work here: a plain (not TLS) socket in non-blocking mode."""
+        if hasattr(self._sock, "cipher"):  # TLS: bytes must go through the TLS layer
+            return False
+        try:
+            return not os.get_blocking(self._sock.fileno())
+        except (OSError, ValueError):
+            return False
+
+    def write_nowait(self, data: bytes) -> bool | None:
+        """Write ``data`` now, without waiting for the client, unless another write is under way.
+
+        What the kernel does not take at once is kept and written first by
+        the next :meth:`send`: the caller must make sure one comes. Returns
+        ``None`` when another write holds the connection (nothing written),
+        ``True`` when part of ``data`` waits for the next :meth:`send`,
+        ``False`` when all of it left (or the connection is gone).
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            descriptor = self._sock.fileno()
+            if descriptor < 0:  # closed
+                return False
+            pending = self._tail + data if self._tail else data
+            try:
+                written = os.write(descriptor, pending)
+            except BlockingIOError:
+                written = 0
+            except OSError:  # the connection is gone: its reader ends the socket
+                self._tail = b""
+                return False
+            self._tail = pending[written:]
+            return bool(self._tail)
+        finally:
+            self._lock.release()
+
+    def wait_for_writes(self) -> None:
+        """Return once no write holds the connection."""
+        with self._lock:
+            pass
+
+    def close(self) -> None:
+        """Close the socket once no write holds it, so a write never lands on a reused descriptor."""
+        with self._lock:
+            self._sock.close()
 
     def dup(self) -> WholeWrites:
         # gevent's pywsgi: simple-websocket writes on a duplicate of the socket.

@@ -711,3 +711,151 @@ def test_websockets_are_read_inline_only_under_gevent_with_simple_websocket() ->
     assert not internals.read_websockets_inline(engineio.Server(async_mode="threading"))
     # The tests' environment has gevent-websocket, which then serves WebSockets.
     assert not internals.read_websockets_inline(engineio.Server(async_mode="gevent"))
+
+
+# Shared frames (flask_sockpub/serving/fanout.py)
+
+
+def test_the_shared_frame_hooks_are_on_at_the_installed_versions() -> None:
+    assert internals.untested_versions(internals.SHARED_FRAMES_TESTED) == []
+    assert internals.SHARED_FRAMES
+
+
+def test_a_room_emit_hands_one_engine_io_packet_to_every_member() -> None:
+    server = socketio.Server(async_mode="threading")
+    server.manager.initialize()
+    members = {}
+    for eio_sid in ("e1", "e2", "e3"):
+        sid = server.manager.connect(eio_sid, "/")
+        members[eio_sid] = sid
+        server.manager.enter_room(sid, "/", "news", eio_sid=eio_sid)
+    handed: list[tuple[str, Any]] = []
+    internals.intercept_room_packets(
+        server, lambda eio_sid, eio_packet, original: handed.append((eio_sid, eio_packet))
+    )
+    server.emit("message", {"n": 1}, to="news", skip_sid=members["e3"])
+    assert sorted(eio_sid for eio_sid, _ in handed) == ["e1", "e2"]
+    assert handed[0][1] is handed[1][1]
+    assert handed[0][1].encode() == '42["message",{"n":1}]'
+
+
+@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
+def test_the_writer_queue_knows_when_its_writer_waits_on_it_empty(async_mode: str) -> None:
+    if async_mode == "gevent":
+        pytest.importorskip("gevent")  # not in the venv of minimum versions
+    queue_class = internals.writer_queue_class(async_mode)
+    assert queue_class is not None
+    outgoing = queue_class()
+    assert outgoing.write_if_idle(lambda: "written") is None  # no writer waits yet
+    outgoing.put("a")
+    assert outgoing.get(timeout=1) == "a"  # the writer took it: busy until its next wait
+    assert outgoing.write_if_idle(lambda: "written") is None
+    outgoing.writer_idle = True  # what a blocking get() sets while it waits
+    assert outgoing.write_if_idle(lambda: "written") == "written"
+    outgoing.put("b")
+    assert outgoing.write_if_idle(lambda: "written") is None  # a packet waits
+    assert outgoing.get(block=False) == "b"
+    assert internals.writer_queue_class("eventlet") is None
+
+
+def test_engine_io_writes_queued_packets_through_the_websocket_its_handler_gets() -> None:
+    """Engine.IO's WebSocket handler: what watch_websockets and the frame writer rely on."""
+    import threading
+
+    import engineio
+    from engineio.socket import Socket as EngineSocket
+
+    given: list[Any] = []
+
+    class FakeWebSocketServer:
+        """In the place of engine.io's driver class: runs the handler on a fake WebSocket."""
+
+        def __init__(self, handler: Any, server: Any) -> None:
+            self.handler = handler
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            return self.handler(FakeWebSocket())
+
+    class FakeWebSocket:
+        sent = threading.Event()
+
+        def wait(self) -> Any:
+            assert self.sent.wait(5)
+            return None  # the client left
+
+        def close(self) -> None:
+            pass
+
+    class Writer:
+        def __init__(self, ws: Any) -> None:
+            self.ws = ws
+
+        def send(self, message: Any) -> None:
+            given.append(message)
+            self.ws.sent.set()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.ws, name)
+
+    eio = engineio.Server(async_mode="threading")
+    eio._async = {**eio._async, "websocket": FakeWebSocketServer}
+    opened: list[Any] = []
+    closed: list[Any] = []
+
+    def open_lane(engine_socket: Any, ws: Any, environ: dict[str, Any]) -> Writer:
+        opened.append((engine_socket, environ["HTTP_UPGRADE"]))
+        assert not internals.takes_frames(engine_socket)  # not upgraded yet
+        return Writer(ws)
+
+    queue_class = internals.writer_queue_class("threading")
+    internals.watch_websockets(eio, queue_class, open_lane, closed.append)
+    engine_socket = EngineSocket(eio, "s1")
+    eio.sockets["s1"] = engine_socket
+    outgoing = internals.outgoing_queue(engine_socket)
+    assert isinstance(outgoing, queue_class)
+    assert internals.engine_socket_id(engine_socket) == "s1"
+    assert internals.client_answering(engine_socket)
+
+    class Marked:
+        def encode(self) -> str:
+            return "marked"
+
+    outgoing.put(Marked())
+    environ = {"HTTP_UPGRADE": "websocket", "HTTP_CONNECTION": "Upgrade"}
+    engine_socket.handle_get_request(environ, lambda *args: None)
+    assert opened == [(engine_socket, "websocket")]
+    assert given == ["marked"]  # the writer wrote what encode() gave, on the handler's WebSocket
+    assert closed == [engine_socket]
+    assert not internals.takes_frames(engine_socket)  # closed
+
+
+def test_simple_websocket_under_engine_io_writes_text_as_one_plain_frame() -> None:
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+
+    from flask_sockpub.serving.fanout import websocket_frame
+
+    server_side, client_side = socket.socketpair()
+    client_side.settimeout(5)
+    environ: dict[str, Any] = {**HANDSHAKE, "werkzeug.socket": server_side}
+    handed: list[Any] = []
+
+    def handler(ws: Any) -> list[Any]:
+        handed.append(ws)
+        assert internals.websocket_connection(ws) is server_side
+        assert internals.websocket_connected(ws)
+        assert client_side.recv(4096).startswith(b"HTTP/1.1 101")
+        ws.send('42["message",{"n":1}]')
+        assert client_side.recv(4096) == websocket_frame('42["message",{"n":1}]')
+        ws.close()
+        return []
+
+    try:
+        try:
+            SimpleWebSocketWSGI(handler, None)(environ, lambda *args: None)
+        except ConnectionError:  # how engine.io 4.13 and later end a Werkzeug WebSocket
+            pass
+        assert len(handed) == 1
+        assert not internals.websocket_connected(handed[0])
+    finally:
+        client_side.close()
+        server_side.close()

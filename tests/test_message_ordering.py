@@ -1,6 +1,8 @@
 """Every socket gets every message of its rooms once, in publish order.
 
-A gevent server in a subprocess; 100 real WebSocket clients (python-socketio's,
+A server in a subprocess, in each async mode (under gevent, both ways it
+serves WebSockets: simple-websocket, where room emits share one frame per
+emit, and gevent-websocket); 100 real WebSocket clients (python-socketio's,
 in a second process), each in the class room and in two instance rooms. The
 server publishes 1,000 messages of every kind (creates, which also move the
 whole class room into new instance rooms; updates; destroys, which empty
@@ -12,6 +14,7 @@ sent, computed independently here.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -21,6 +24,8 @@ from typing import Any
 import pytest
 
 from flask_sockpub.testing import LiveServer, live_server
+from tests.conftest import SERVER_VARIANTS
+from tests.hidden_modules import without_gevent_websocket
 
 SOCKETS = 100
 MESSAGES = 1000
@@ -87,9 +92,18 @@ def received_key(data: dict[str, Any]) -> tuple[Any, ...]:
     return (data["verb"], data["id"], data["data"]["n"])
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
-    with live_server("tests.apps.models:create_app", async_mode="gevent") as served:
+@pytest.fixture(
+    scope="module", params=["gevent+simple-websocket", "gevent", "threading", "eventlet"]
+)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    async_mode, hide_gevent_websocket = SERVER_VARIANTS[request.param]
+    env = {}
+    if hide_gevent_websocket:
+        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
+        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
+    with live_server("tests.apps.models:create_app", async_mode=async_mode, env=env) as served:
         yield served
 
 
