@@ -172,7 +172,7 @@ def test_without_a_message_queue_the_commands_refuse(command: list[str]) -> None
 @pytest.mark.parametrize(
     ("arguments", "error"),
     [
-        (["usr", "update", "7"], "no model of the app is called 'usr'; its models are user"),
+        (["usr", "update", "7"], "no model of the app is called 'usr'; its models are post, user"),
         (["user", "update", "seven"], "'seven' is not an id of User"),
         (["user", "update", "7", "--data", "[1]"], "--data must be a JSON object, not [1]"),
         (["user", "update", "7", "--data", "{"], "--data is not JSON"),
