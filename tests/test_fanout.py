@@ -1,7 +1,7 @@
 """A room emit is encoded once for all its sockets, and each socket's messages stay whole and in order.
 
 Real servers (tests/apps/fanout.py) in subprocesses, real python-socketio
-clients. Under gevent (with simple-websocket) and threading, a room emit's
+clients. Under gevent (with simple-websocket), a room emit's
 WebSocket frame is built once and written to every member
 (flask_sockpub/serving/fanout.py); the other variants take python-socketio's
 path and must keep the same order.
@@ -65,10 +65,8 @@ def test_a_shared_frame_is_the_frame_a_websocket_server_sends(size: int, kind: t
     [
         ("gevent+simple-websocket", None),
         ("gevent+simple-websocket", REDIS_URL),
-        ("threading", None),
-        ("threading", REDIS_URL),
     ],
-    ids=["gevent", "gevent-redis", "threading", "threading-redis"],
+    ids=["gevent", "gevent-redis"],
 )
 def test_a_room_emit_is_encoded_once_whatever_the_number_of_sockets(
     variant: str, queue: str | None, tmp_path_factory: pytest.TempPathFactory

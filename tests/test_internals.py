@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import queue
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -739,11 +740,9 @@ def test_a_room_emit_hands_one_engine_io_packet_to_every_member() -> None:
     assert handed[0][1].encode() == '42["message",{"n":1}]'
 
 
-@pytest.mark.parametrize("async_mode", ["threading", "gevent"])
-def test_the_writer_queue_knows_when_its_writer_waits_on_it_empty(async_mode: str) -> None:
-    if async_mode == "gevent":
-        pytest.importorskip("gevent")  # not in the venv of minimum versions
-    queue_class = internals.writer_queue_class(async_mode)
+def test_the_writer_queue_knows_when_its_writer_waits_on_it_empty() -> None:
+    pytest.importorskip("gevent")  # not in the venv of minimum versions
+    queue_class = internals.writer_queue_class("gevent")
     assert queue_class is not None
     outgoing = queue_class()
     assert outgoing.write_if_idle(lambda: "written") is None  # no writer waits yet
@@ -756,6 +755,7 @@ def test_the_writer_queue_knows_when_its_writer_waits_on_it_empty(async_mode: st
     assert outgoing.write_if_idle(lambda: "written") is None  # a packet waits
     assert outgoing.get(block=False) == "b"
     assert internals.writer_queue_class("eventlet") is None
+    assert internals.writer_queue_class("threading") is None
 
 
 def test_engine_io_writes_queued_packets_through_the_websocket_its_handler_gets() -> None:
@@ -807,7 +807,7 @@ def test_engine_io_writes_queued_packets_through_the_websocket_its_handler_gets(
         assert not internals.takes_frames(engine_socket)  # not upgraded yet
         return Writer(ws)
 
-    queue_class = internals.writer_queue_class("threading")
+    queue_class = queue.Queue  # the gevent one is not in the venv of minimum versions
     internals.watch_websockets(eio, queue_class, open_lane, closed.append)
     engine_socket = EngineSocket(eio, "s1")
     eio.sockets["s1"] = engine_socket

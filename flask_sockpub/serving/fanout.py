@@ -19,7 +19,7 @@ connection's lock (:class:`flask_sockpub.wholeframes.WholeWrites`).
 
 Sockets on long-polling, with per-message compression (when
 ``SOCKPUB_WEBSOCKET_COMPRESSION`` lets a client have it), on TLS served by the
-app server, under eventlet or gevent-websocket (whose WebSocket servers are
+app server, under threading (see :func:`flask_sockpub.internals.writer_queue_class`), under eventlet or gevent-websocket (whose WebSocket servers are
 their own), or with dependency versions :mod:`flask_sockpub.internals` was not
 tested against, take the usual path.
 """
