@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -22,6 +23,16 @@ MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 #: SQLAlchemy's URL scheme per PostgreSQL driver: a plain ``postgresql://`` is
 #: psycopg 3 with SQLAlchemy 2.1, the default users get.
 POSTGRES_SCHEMES = {"psycopg": "postgresql", "psycopg2": "postgresql+psycopg2"}
+
+
+@contextmanager
+def sqlite_database(folder: Path) -> Iterator[str]:
+    """A SQLite file in ``folder``: yield its SQLAlchemy URL, delete the file on exit."""
+    path = folder / "test.db"
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        path.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from tests.criteria_data import (
     people,
     sorted_ids,
 )
-from tests.databases import mariadb_database, postgres_database
+from tests.databases import mariadb_database, postgres_database, sqlite_database
 
 ALL = [row["id"] for row in ROWS]
 
@@ -46,7 +46,7 @@ def engine(
 ) -> Iterator[Engine]:
     """The seeded ``person`` table, on a fresh database of each kind."""
     if request.param == "sqlite":
-        url_context: Any = _sqlite_url(tmp_path_factory)
+        url_context: Any = sqlite_database(tmp_path_factory.mktemp("criteria"))
     else:
         url_context = (
             postgres_database("sockpub_criteria")
@@ -62,17 +62,6 @@ def engine(
             session.commit()
         yield engine
         engine.dispose()
-
-
-class _sqlite_url:
-    def __init__(self, factory: pytest.TempPathFactory) -> None:
-        self.path = factory.mktemp("criteria") / "criteria.db"
-
-    def __enter__(self) -> str:
-        return f"sqlite:///{self.path}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 CRITERIA = ListCriteria(Person, EXPOSED, page_size=100)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from flask_sockpub.blueprints.criteria import ListCriteria
 from flask_sockpub.scopes import Scope, ScopeError, column_values, scope_of
-from tests.databases import mariadb_database, postgres_database
+from tests.databases import mariadb_database, postgres_database, sqlite_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -183,7 +183,7 @@ def engine(
 ) -> Iterator[Engine]:
     """The seeded ``scope_thing`` table, on a fresh database of each kind."""
     if request.param == "sqlite":
-        url_context: Any = _sqlite_url(tmp_path_factory)
+        url_context: Any = sqlite_database(tmp_path_factory.mktemp("scopes"))
     elif request.param == "postgresql":
         url_context = postgres_database("sockpub_scopes")
     else:
@@ -202,17 +202,6 @@ def engine(
             session.commit()
         yield engine
         engine.dispose()
-
-
-class _sqlite_url:
-    def __init__(self, factory: pytest.TempPathFactory) -> None:
-        self.path = factory.mktemp("scopes") / "scopes.db"
-
-    def __enter__(self) -> str:
-        return f"sqlite:///{self.path}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
