@@ -95,6 +95,18 @@ SERVER_VARIANTS = {
 }
 
 
+def variant_environment(
+    variant: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, dict[str, str]]:
+    """The async mode of ``variant`` (of :data:`SERVER_VARIANTS`) and the environment serving it."""
+    async_mode, hide_gevent_websocket = SERVER_VARIANTS[variant]
+    env = {}
+    if hide_gevent_websocket:
+        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
+        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
+    return async_mode, env
+
+
 @pytest.fixture(scope="session")
 def clients_server() -> Iterator[LiveServer]:
     """tests/apps/clients.py served under gevent (the mode the docs recommend) for the session."""
@@ -110,10 +122,6 @@ def variant_server(
     if request.param == "gevent":
         yield request.getfixturevalue("clients_server")
         return
-    async_mode, hide_gevent_websocket = SERVER_VARIANTS[request.param]
-    env = {}
-    if hide_gevent_websocket:
-        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
-        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
+    async_mode, env = variant_environment(request.param, tmp_path_factory)
     with live_server("tests.apps.clients:create_app", async_mode=async_mode, env=env) as server:
         yield server

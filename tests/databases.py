@@ -35,6 +35,18 @@ def sqlite_database(folder: Path) -> Iterator[str]:
         path.unlink(missing_ok=True)
 
 
+def database_of_kind(kind: str, name: str, folder: Path) -> Any:
+    """A fresh database of ``kind`` (``sqlite``, ``postgresql``, ``mariadb``): a context manager yielding its URL.
+
+    ``name`` prefixes the server databases' names; the SQLite file goes in ``folder``.
+    """
+    if kind == "sqlite":
+        return sqlite_database(folder)
+    if kind == "postgresql":
+        return postgres_database(f"sockpub_{name}")
+    return mariadb_database(f"sockpub_{name}")
+
+
 @contextmanager
 def postgres_database(prefix: str = "sockpub_test", driver: str = "psycopg") -> Iterator[str]:
     """Create a uniquely named database, yield its SQLAlchemy URL, drop it on exit.

@@ -35,7 +35,7 @@ from tests.criteria_data import (
     people,
     sorted_ids,
 )
-from tests.databases import mariadb_database, postgres_database, sqlite_database
+from tests.databases import database_of_kind
 
 ALL = [row["id"] for row in ROWS]
 
@@ -45,15 +45,7 @@ def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The seeded ``person`` table, on a fresh database of each kind."""
-    if request.param == "sqlite":
-        url_context: Any = sqlite_database(tmp_path_factory.mktemp("criteria"))
-    else:
-        url_context = (
-            postgres_database("sockpub_criteria")
-            if request.param == "postgresql"
-            else mariadb_database("sockpub_criteria")
-        )
-    with url_context as url:
+    with database_of_kind(request.param, "criteria", tmp_path_factory.mktemp("criteria")) as url:
         engine = create_engine(url)
         register_sqlite_lower(engine)
         Base.metadata.create_all(engine)

@@ -10,7 +10,6 @@ path and must keep the same order.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -24,8 +23,7 @@ import wsproto.frame_protocol
 
 from flask_sockpub.client import Client
 from flask_sockpub.testing import LiveServer, live_server
-from tests.conftest import SERVER_VARIANTS
-from tests.hidden_modules import without_gevent_websocket
+from tests.conftest import variant_environment
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -37,11 +35,8 @@ def served(
     one_by_one: bool = False,
 ) -> Any:
     """tests/apps/fanout.py served in ``variant`` (of tests/conftest.py's SERVER_VARIANTS)."""
-    async_mode, hide_gevent_websocket = SERVER_VARIANTS[variant]
-    env = {"FANOUT_ONE_BY_ONE": "1" if one_by_one else "0"}
-    if hide_gevent_websocket:
-        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
-        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
+    async_mode, env = variant_environment(variant, tmp_path_factory)
+    env["FANOUT_ONE_BY_ONE"] = "1" if one_by_one else "0"
     if queue is not None:
         env["FLASK_SOCKPUB_MESSAGE_QUEUE"] = queue
         env["FLASK_SOCKPUB_QUEUE_CHANNEL"] = f"fanout-{uuid.uuid4().hex}"

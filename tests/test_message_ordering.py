@@ -14,7 +14,6 @@ sent, computed independently here.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -24,8 +23,7 @@ from typing import Any
 import pytest
 
 from flask_sockpub.testing import LiveServer, live_server
-from tests.conftest import SERVER_VARIANTS
-from tests.hidden_modules import without_gevent_websocket
+from tests.conftest import variant_environment
 
 SOCKETS = 100
 MESSAGES = 1000
@@ -98,11 +96,7 @@ def received_key(data: dict[str, Any]) -> tuple[Any, ...]:
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    async_mode, hide_gevent_websocket = SERVER_VARIANTS[request.param]
-    env = {}
-    if hide_gevent_websocket:
-        hidden = without_gevent_websocket(tmp_path_factory.mktemp("without-gevent-websocket"))
-        env["PYTHONPATH"] = os.pathsep.join([hidden, os.getcwd()])
+    async_mode, env = variant_environment(request.param, tmp_path_factory)
     with live_server("tests.apps.models:create_app", async_mode=async_mode, env=env) as served:
         yield served
 

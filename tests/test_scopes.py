@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from flask_sockpub.blueprints.criteria import ListCriteria
 from flask_sockpub.scopes import Scope, ScopeError, column_values, scope_of
-from tests.databases import mariadb_database, postgres_database, sqlite_database
+from tests.databases import database_of_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,13 +182,7 @@ def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The seeded ``scope_thing`` table, on a fresh database of each kind."""
-    if request.param == "sqlite":
-        url_context: Any = sqlite_database(tmp_path_factory.mktemp("scopes"))
-    elif request.param == "postgresql":
-        url_context = postgres_database("sockpub_scopes")
-    else:
-        url_context = mariadb_database("sockpub_scopes")
-    with url_context as url:
+    with database_of_kind(request.param, "scopes", tmp_path_factory.mktemp("scopes")) as url:
         engine = create_engine(url)
         if request.param == "postgresql":
             with engine.begin() as connection:
